@@ -1,0 +1,44 @@
+# socklab: two commands for a fresh machine, `make lab` and `make test`.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.socklab-installed
+PIP_FLAGS ?= --quiet --disable-pip-version-check
+
+.PHONY: help install lab lab-instructor test release bench clean
+
+help:
+	@echo "make lab             JupyterLab on the course (student view, notebooks/)"
+	@echo "make lab-instructor  JupyterLab on solutions/ with formgrader"
+	@echo "make test            create/update .venv and run every test"
+	@echo "make release         regenerate notebooks/ from solutions/ (nbgrader)"
+	@echo "make bench           benchmarks, ratios measured side by side"
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+# Reinstall only when the project's metadata changes; the package itself is editable.
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install $(PIP_FLAGS) --upgrade pip
+	$(BIN)/python -m pip install $(PIP_FLAGS) -e '.[test]'
+	touch $@
+
+install: $(STAMP)
+
+lab: install
+	$(BIN)/python -m socklab.lab --mode student
+
+lab-instructor: install
+	$(BIN)/python -m socklab.lab --mode instructor
+
+test: install
+	$(BIN)/python -m pytest
+
+release: install
+	$(BIN)/socklab release
+
+bench: install
+	$(BIN)/python bench/run.py
+
+clean:
+	rm -rf $(VENV) bench/results tests/artifacts

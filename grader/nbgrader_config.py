@@ -1,0 +1,36 @@
+"""nbgrader configuration for the socklab course.
+
+The course root is the repository: ``solutions/`` is nbgrader's source folder and
+``notebooks/`` its release folder, so ``nbgrader generate_assignment`` (``make release``)
+writes the student notebooks. Everything the instructor's runs produce (gradebook,
+submissions, feedback, the local exchange) stays under ``grader/`` and out of git.
+"""
+import os
+
+_here = os.path.dirname(os.path.abspath(__file__))
+_root = os.path.dirname(_here)
+
+c = get_config()  # noqa: F821  (injected by traitlets)
+
+c.CourseDirectory.course_id = "socklab"
+c.CourseDirectory.root = _root
+c.CourseDirectory.source_directory = "solutions"
+c.CourseDirectory.release_directory = "notebooks"
+c.CourseDirectory.submitted_directory = os.path.join("grader", "submitted")
+c.CourseDirectory.autograded_directory = os.path.join("grader", "autograded")
+c.CourseDirectory.feedback_directory = os.path.join("grader", "feedback")
+c.CourseDirectory.solution_directory = os.path.join("grader", "solution")
+c.CourseDirectory.db_url = "sqlite:///" + os.path.join(_here, "gradebook.db")
+c.CourseDirectory.db_assignments = [dict(name="ch03")]
+c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", ".*"]
+
+# A local exchange so formgrader's release/collect buttons work on one machine.
+c.Exchange.root = os.path.join(_here, "exchange")
+c.Exchange.course_id = "socklab"
+
+# Every cell is bounded; a cell that ignores the interrupt fails the submission quickly.
+c.Execute.timeout = 30
+c.Execute.interrupt_on_timeout = True
+c.Execute.allow_errors = True
+c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
+c.ClearOutput.enabled = True

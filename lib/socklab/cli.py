@@ -1,0 +1,38 @@
+"""The `socklab` command: a thin layer over keyword-only functions that tests call directly."""
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+
+# name -> (help, add_arguments(parser), run(args) -> int). Each module registers its own entry
+# below; run() only unpacks argparse results into a keyword-only library call.
+COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]] = {}
+
+
+def _register_builtin() -> None:
+    # Imports are local so `socklab --help` stays fast and one broken area cannot hide the others.
+    pass
+
+
+def build_parser() -> argparse.ArgumentParser:
+    _register_builtin()
+    parser = argparse.ArgumentParser(prog="socklab", description="socklab: live socket-programming courseware")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, (help_text, add_arguments, _run) in sorted(COMMANDS.items()):
+        add_arguments(sub.add_parser(name, help=help_text, description=help_text))
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `socklab` console command."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not args.command:
+        parser.print_help()
+        return 2
+    return int(COMMANDS[args.command][2](args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
