@@ -12,6 +12,17 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callab
 
 def _register_builtin() -> None:
     # Imports are local so `socklab --help` stays fast and one broken area cannot hide the others.
+    from socklab import release as _release
+    COMMANDS["release"] = ("regenerate notebooks/ from solutions/ (nbgrader, byte-stable)",
+                           _release.add_arguments, _release.run)
+    from socklab.packets import cli as _packets
+    COMMANDS["packets"] = ("packet experiments on loopback: tier, ping, capture, make-pcaps",
+                           _packets.add_arguments, _packets.run)
+    from socklab.grading import cli as _grading
+    COMMANDS["grade"] = ("autograde submissions in sandboxes, in parallel, into the nbgrader gradebook",
+                         _grading.grade_arguments, _grading.grade_run)
+    COMMANDS["check"] = ("run a notebook's tests (hidden ones too if the source is here) and explain",
+                         _grading.check_arguments, _grading.check_run)
     pass
 
 

@@ -1,0 +1,1 @@
+"""Sandboxed, parallel grading on top of nbgrader: ``socklab grade`` and ``socklab check``."""

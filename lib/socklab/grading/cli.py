@@ -1,0 +1,60 @@
+"""argparse glue for `socklab grade` and `socklab check` (all work happens in runner/check)."""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--isolation", choices=["auto", "namespace", "none"], default="auto",
+                        help="sandbox: namespaces when available (auto), required, or off")
+    parser.add_argument("--timeout", type=int, default=None, help="seconds per cell (default: nbgrader's Execute.timeout)")
+
+
+def grade_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("assignment", help="assignment name, e.g. ch03")
+    parser.add_argument("--jobs", "-j", type=int, default=None, help="notebooks graded at once (default: cores)")
+    parser.add_argument("--student", action="append", dest="students", metavar="ID",
+                        help="grade only this student (repeatable); regrades just them")
+    parser.add_argument("--import", dest="import_path", type=Path, metavar="PATH",
+                        help="first import an LMS export (folder or zip of <student>_<notebook>.ipynb)")
+    parser.add_argument("--root", type=Path, default=None, help="course root (default: nearest nbgrader_config.py)")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    _common(parser)
+
+
+def grade_run(args: argparse.Namespace) -> int:
+    from .runner import grade
+    from .sandbox import Limits
+
+    limits = Limits(cell_timeout=args.timeout) if args.timeout else None
+    try:
+        report = grade(assignment=args.assignment, root=args.root, jobs=args.jobs, students=args.students,
+                       import_path=args.import_path, isolation=args.isolation, limits=limits,
+                       progress=False if args.no_progress else None)
+    except (FileNotFoundError, ValueError, RuntimeError) as exc:
+        print(f"socklab grade: {exc}", file=sys.stderr)
+        return 2
+    print(report.text())
+    return 0
+
+
+def check_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("notebook", type=Path, help="the saved notebook to check, e.g. notebooks/ch03/03.1-....ipynb")
+    parser.add_argument("--source", type=Path, default=None,
+                        help="instructor source notebook with hidden tests (default: solutions/<chNN>/ if present)")
+    _common(parser)
+
+
+def check_run(args: argparse.Namespace) -> int:
+    from .check import check
+    from .sandbox import Limits
+
+    limits = Limits(cell_timeout=args.timeout) if args.timeout else None
+    try:
+        report = check(notebook=args.notebook, source=args.source, isolation=args.isolation, limits=limits)
+    except (FileNotFoundError, ValueError, RuntimeError) as exc:
+        print(f"socklab check: {exc}", file=sys.stderr)
+        return 2
+    return report.exit_code

@@ -1,0 +1,156 @@
+"""Start a kernel ahead of need and execute one notebook on it the way nbgrader does.
+
+Execution uses nbgrader's own ``Execute`` preprocessor (an nbclient ``NotebookClient``) cell by
+cell, so outputs and error records match ``nbgrader autograde``. Two differences, both so one
+bad cell cannot sink the rest: output per cell and stream is capped, and a cell that ignores the
+interrupt after its time limit stops the kernel — that cell and every later one get an error
+output with the reason (partial credit for what ran before) instead of failing the submission.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import shutil
+import time
+from pathlib import Path
+
+import nbformat
+from nbformat import NotebookNode
+
+TIME_LIMIT = "TimeLimit"
+STOPPED = "KernelStopped"
+
+
+def _error(ename: str, evalue: str) -> NotebookNode:
+    return NotebookNode(output_type="error", ename=ename, evalue=evalue, traceback=[f"{ename}: {evalue}"])
+
+
+def _make_executor_class():
+    from nbgrader.preprocessors import Execute
+
+    class CappedExecute(Execute):
+        """nbgrader's Execute with a byte budget per cell and output stream."""
+
+        output_budget = 1 << 20
+
+        def output(self, outs, msg, display_id, cell_index):
+            content = msg.get("content", {})
+            kind = msg["msg_type"]
+            if kind == "stream":
+                key, size = (cell_index, content.get("name")), len(content.get("text", ""))
+            elif kind in ("display_data", "execute_result", "update_display_data"):
+                key, size = (cell_index, "display"), sum(len(str(v)) for v in content.get("data", {}).values())
+            else:
+                return super().output(outs, msg, display_id, cell_index)
+            used = self._used.get(key, 0)
+            self._used[key] = used + size
+            if used >= self.output_budget:
+                if key not in self._noted:
+                    self._noted.add(key)
+                    outs.append(NotebookNode(output_type="stream", name="stdout",
+                                             text=f"\n[socklab: output over {self.output_budget} bytes dropped]\n"))
+                return None
+            if kind == "stream" and used + size > self.output_budget:
+                content["text"] = content["text"][: self.output_budget - used]
+            return super().output(outs, msg, display_id, cell_index)
+
+    return CappedExecute
+
+
+class KernelSession:
+    """One kernel in `workdir`; start() early, execute() once, stop() always."""
+
+    def __init__(self, workdir: Path, *, label: str = "autograde", limits: dict | None = None):
+        self.workdir = Path(workdir)
+        self.label = label
+        self.limits = limits or {}
+        self.loop = asyncio.new_event_loop()
+        self.km = self.kc = None
+        self.log = logging.getLogger("socklab.grading")
+
+    def _env(self) -> dict:
+        home = self.workdir / ".home"
+        home.mkdir(exist_ok=True)
+        env = dict(os.environ, NBGRADER_EXECUTION=self.label, HOME=str(home), TMPDIR=str(self.workdir),
+                   PYTHONDONTWRITEBYTECODE="1", MPLBACKEND="module://matplotlib_inline.backend_inline")
+        env["MPLCONFIGDIR"] = str(home / ".mpl")
+        return env
+
+    def start(self) -> None:
+        self.loop.run_until_complete(self._start())
+
+    async def _start(self) -> None:
+        from jupyter_client.manager import AsyncKernelManager
+
+        runtime = self.workdir / ".k"
+        runtime.mkdir(exist_ok=True)
+        # IPC sockets in our own folder: no TCP ports to race on, even without a network namespace.
+        self.km = AsyncKernelManager(kernel_name="python3", transport="ipc", ip=str(runtime / "kernel"),
+                                     connection_file=str(runtime / "kernel.json"))
+        log = open(runtime / "kernel.log", "wb")
+        try:
+            await self.km.start_kernel(cwd=str(self.workdir), env=self._env(), stdout=log, stderr=log,
+                                       extra_arguments=["--HistoryManager.hist_file=:memory:"])
+        finally:
+            log.close()
+        self.kc = self.km.client()
+        self.kc.start_channels()
+        await self.kc.wait_for_ready(timeout=60)
+
+    def execute(self, nb_json: str | bytes) -> dict:
+        """Execute every cell of the notebook text; returns {status, reason, notebook, timings}."""
+        return self.loop.run_until_complete(self._execute(nbformat.reads(nb_json, as_version=4)))
+
+    async def _execute(self, nb: NotebookNode) -> dict:
+        from nbclient.exceptions import CellTimeoutError, DeadKernelError
+
+        t0 = time.monotonic()
+        ep = _make_executor_class()(km=self.km, timeout=int(self.limits.get("cell_timeout", 30)),
+                                    interrupt_on_timeout=True, allow_errors=True, log=self.log)
+        ep.output_budget = int(self.limits.get("output_bytes", 1 << 20))
+        ep._used, ep._noted = {}, set()
+        ep.nb = nb
+        ep.kc = self.kc
+        ep.reset_execution_trackers()
+        ep.resources = {"metadata": {"path": str(self.workdir)}}
+        status, reason = "ok", ""
+        info = await ep.async_wait_for_reply(await _maybe_await(self.kc.kernel_info()))
+        if info and "language_info" in info["content"]:
+            nb.metadata["language_info"] = info["content"]["language_info"]
+        for index, cell in enumerate(nb.cells):
+            if status != "ok":
+                if cell.cell_type == "code" and cell.source.strip():
+                    cell.outputs = [_error(STOPPED, f"not run: {reason}")]
+                continue
+            try:
+                await ep.async_execute_cell(cell, index, store_history=True)
+            except (CellTimeoutError, DeadKernelError, asyncio.CancelledError) as exc:
+                if isinstance(exc, DeadKernelError):
+                    status, reason = "died", f"the kernel died in cell {index} (crash, os._exit or a resource limit)"
+                    cell.outputs.append(_error("KernelDied", reason))
+                else:
+                    status = "timeout"
+                    reason = (f"cell {index} ran over its {ep.timeout} s time limit and ignored the interrupt; "
+                              "the kernel was stopped")
+                    cell.outputs.append(_error(TIME_LIMIT, reason))
+        ep.set_widgets_metadata()
+        return {"status": status, "reason": reason, "notebook": nb, "timings": {"exec_s": time.monotonic() - t0}}
+
+    def stop(self) -> None:
+        try:
+            if self.kc is not None:
+                self.kc.stop_channels()
+            if self.km is not None and self.km.has_kernel:
+                self.loop.run_until_complete(self.km.shutdown_kernel(now=True))
+        except Exception as exc:  # the child exits next anyway; never mask the real result
+            self.log.warning("kernel shutdown: %s", exc)
+        finally:
+            shutil.rmtree(self.workdir / ".k", ignore_errors=True)
+            self.loop.close()
+
+
+async def _maybe_await(value):
+    if asyncio.iscoroutine(value) or isinstance(value, asyncio.Future):
+        return await value
+    return value

@@ -1,0 +1,406 @@
+"""``socklab grade``: nbgrader's autograde pipeline, with execution sandboxed and parallel.
+
+Per submitted notebook, in the parent: nbgrader's sanitize step (ClearOutput, DeduplicateIds,
+OverwriteKernelspec, OverwriteCells — which restores hidden tests and locked cells from the
+source — and CheckCellMetadata). Then N workers each execute one notebook at a time in its own
+sandbox, with the next sandbox's kernel already warming up. Back in the parent, one notebook at
+a time: nbgrader's post-execution preprocessors (LimitOutput, SaveAutoGrades, ...) write the
+scores into the gradebook. Only the parent touches the gradebook, so SQLite never sees two
+writers.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import queue
+import shutil
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from . import gradebook as gbk
+from .progress import Progress
+from .sandbox import Limits, Sandbox, resolve_isolation
+from .submissions import ImportReport, Submission, find_submissions, import_submissions
+
+
+@dataclasses.dataclass
+class NotebookResult:
+    name: str
+    score: float = 0.0
+    max_score: float = 0.0
+    status: str = "ok"          # ok | partial (timeout/died) | failed | missing
+    reasons: list[str] = dataclasses.field(default_factory=list)
+    grades: dict = dataclasses.field(default_factory=dict)
+
+
+@dataclasses.dataclass
+class StudentResult:
+    student: str
+    score: float = 0.0
+    max_score: float = 0.0
+    notebooks: dict[str, NotebookResult] = dataclasses.field(default_factory=dict)
+    feedback: Path | None = None
+
+    @property
+    def reasons(self) -> list[str]:
+        return [f"{nb.name}: {r}" for nb in self.notebooks.values() for r in nb.reasons]
+
+    @property
+    def status(self) -> str:
+        bad = [nb.status for nb in self.notebooks.values() if nb.status != "ok"]
+        return bad[0] if bad else "ok"
+
+
+@dataclasses.dataclass
+class GradeReport:
+    assignment: str
+    students: list[StudentResult]
+    csv_path: Path | None = None
+    isolation: str = ""
+    warnings: list[str] = dataclasses.field(default_factory=list)
+    imported: ImportReport | None = None
+    elapsed: float = 0.0
+
+    def student(self, student: str) -> StudentResult:
+        for row in self.students:
+            if row.student == student:
+                return row
+        raise KeyError(student)
+
+    def text(self) -> str:
+        lines = [f"{self.assignment}: graded {len(self.students)} submission(s) in {self.elapsed:.1f} s "
+                 f"(sandbox: {self.isolation})"]
+        lines += self.warnings
+        for row in self.students:
+            lines.append(f"  {row.student:<20} {row.score:6.1f} / {row.max_score:<6.1f} {row.status}")
+            lines += [f"      {r}" for r in row.reasons]
+        if self.csv_path:
+            lines.append(f"grades: {self.csv_path}")
+        return "\n".join(lines)
+
+
+@dataclasses.dataclass
+class _Job:
+    student: str
+    notebook: str
+    autograded: Path            # sanitized notebook, later the graded one
+    extras: Path                # folder whose non-notebook files the notebook may open
+    payload: dict
+
+
+def find_root(start: Path | None = None) -> Path:
+    """The course root: the nearest folder upwards with an nbgrader_config.py."""
+    here = Path(start or Path.cwd()).resolve()
+    for folder in [here, *here.parents]:
+        if (folder / "nbgrader_config.py").is_file():
+            return folder
+    raise FileNotFoundError(f"no nbgrader_config.py in {here} or above: run from the course root or pass --root")
+
+
+def grade(*, assignment: str, root: Path | None = None, jobs: int | None = None,
+          students: list[str] | None = None, import_path: Path | None = None, isolation: str = "auto",
+          limits: Limits | None = None, progress: bool | None = None, feedback: bool = True,
+          log=None) -> GradeReport:
+    """Autograde every submission of `assignment` (or just `students`) into the nbgrader gradebook."""
+    t0 = time.monotonic()
+    log = log or sys.stderr
+    root = Path(root).resolve() if root else find_root()
+    config = gbk.load_config(root)
+    coursedir = gbk.course_directory(config, assignment)
+    mode, warning = resolve_isolation(isolation)
+    report = GradeReport(assignment=assignment, students=[], isolation=mode)
+    if warning:
+        report.warnings.append(warning)
+        print(warning, file=log)
+    if limits is None:
+        timeout = config.Execute.timeout if "timeout" in config.Execute else 30
+        limits = Limits(cell_timeout=int(timeout))
+    expected = gbk.ensure_assignment(config, coursedir, assignment)
+    submitted_root = Path(coursedir.format_path(coursedir.submitted_directory, ".", ".")).resolve()
+    if import_path is not None:
+        report.imported = import_submissions(Path(import_path), submitted_root=submitted_root,
+                                             assignment=assignment, expected=expected)
+        print(report.imported.text(), file=log)
+    subs = find_submissions(submitted_root, assignment, expected, students)
+    if not subs:
+        raise FileNotFoundError(f"no submissions of {assignment} under {submitted_root}")
+
+    pipeline = _Pipeline(config, coursedir, assignment, expected)
+    workroot = Path(tempfile.mkdtemp(prefix="socklab-grade-"))
+    hide = _private_paths(coursedir, workroot)
+    pool = _Pool(jobs or os.cpu_count() or 1,
+                 lambda d: Sandbox(d, hide=hide, limits=limits, isolation=mode, label="autograde"), workroot)
+    bar = Progress(sum(len(s.notebooks) for s in subs), enabled=progress, stream=log)
+    results: dict[str, StudentResult] = {}
+    try:
+        pending = 0
+        for sub in subs:
+            results[sub.student] = row = StudentResult(sub.student)
+            for job in pipeline.prepare(sub, row):
+                pool.submit(job)
+                pending += 1
+        pool.close_input()
+        while pending:
+            job, outcome = pool.results.get()
+            pending -= 1
+            pipeline.finalize(job, outcome, results[job.student].notebooks[job.notebook])
+            bar.advance(failed=results[job.student].notebooks[job.notebook].status != "ok")
+    finally:
+        pool.shutdown()
+        bar.close()
+        shutil.rmtree(workroot, ignore_errors=True)
+
+    from . import feedback as fb
+    from .report import write_csv
+
+    for sub in subs:
+        row = results[sub.student]
+        pipeline.conclude(sub, row)
+        if feedback:
+            row.feedback = fb.write_feedback(coursedir, assignment, row)
+        report.students.append(row)
+    report.csv_path = write_csv(coursedir, assignment, report.students)
+    report.elapsed = time.monotonic() - t0
+    return report
+
+
+def _private_paths(coursedir, workroot: Path) -> list[Path]:
+    """Folders a submission must not read: sources, other submissions, the gradebook, other sandboxes."""
+    fmt = lambda d: Path(coursedir.format_path(d, ".", ".")).resolve()  # noqa: E731
+    paths = [fmt(coursedir.source_directory), fmt(coursedir.submitted_directory),
+             fmt(coursedir.autograded_directory), fmt(coursedir.feedback_directory),
+             fmt(coursedir.solution_directory), workroot]
+    if coursedir.db_url.startswith("sqlite:///"):
+        paths.append(Path(coursedir.db_url[len("sqlite:///"):]).resolve().parent)
+    # Never hide the interpreter or this package from the kernel.
+    needed = [Path(sys.prefix).resolve(), Path(__file__).resolve().parent]
+    return [p for p in dict.fromkeys(paths)
+            if p != Path(coursedir.root).resolve() and not any(n == p or p in n.parents for n in needed)]
+
+
+class _Pipeline:
+    """nbgrader's Autograde converter, driven one notebook at a time."""
+
+    def __init__(self, config, coursedir, assignment: str, expected: list[str]):
+        from nbconvert.exporters import NotebookExporter
+        from nbconvert.writers import FilesWriter
+        from nbgrader.converters import Autograde
+        from nbgrader.preprocessors import Execute, NbGraderPreprocessor
+
+        self.coursedir, self.assignment, self.expected = coursedir, assignment, expected
+        self.executed: dict[tuple[str, str], object] = {}
+        store = self.executed
+
+        class Replay(NbGraderPreprocessor):
+            """Stands in for Execute: hands back the notebook the sandbox executed."""
+
+            def preprocess(self, nb, resources):
+                key = (resources["nbgrader"]["student"], resources["nbgrader"]["notebook"])
+                return store.pop(key), resources
+
+        self.conv = Autograde(coursedir=coursedir, config=config)
+        self.conv.force = True
+        self.conv.autograde_preprocessors = [Replay if pp is Execute else pp
+                                             for pp in self.conv.autograde_preprocessors]
+        self.conv.writer = FilesWriter(parent=self.conv, config=self.conv.config)
+        self.conv.exporter = NotebookExporter(parent=self.conv, config=self.conv.config)
+        self.sources = {name: gbk.source_cells(coursedir, assignment, name) for name in expected}
+        self.deleted: dict[tuple[str, str], list[str]] = {}
+
+    def _convert(self, path: Path, sanitizing: bool) -> None:
+        from nbgrader.converters.base import BaseConverter
+
+        self.conv._sanitizing = sanitizing
+        self.conv._init_preprocessors()
+        BaseConverter.convert_single_notebook(self.conv, str(path))
+
+    def prepare(self, sub: Submission, row: StudentResult) -> list[_Job]:
+        """nbgrader's init + sanitize for one submission; returns the notebooks to execute."""
+        for name in self.expected:
+            row.notebooks[name] = NotebookResult(name)
+        for name in sub.missing:
+            row.notebooks[name].status = "missing"
+            row.notebooks[name].reasons.append(f"no {name}.ipynb was submitted")
+        if sub.unexpected:
+            for name in sub.missing:
+                row.notebooks[name].reasons.append(f"found unexpected file(s) {', '.join(sub.unexpected)} "
+                                                   "(wrong file name?)")
+        readable = {}
+        for name, path in sub.notebooks.items():
+            problem = self._precheck(sub.student, name, path)
+            if problem:
+                row.notebooks[name].status = "failed"
+                row.notebooks[name].reasons.append(problem)
+            else:
+                readable[name] = path
+        gbk.ensure_submission(self.coursedir, self.assignment, sub.student)
+        self.conv.notebooks = [str(p) for p in readable.values()]
+        dest = Path(self.conv._format_dest(self.assignment, sub.student))
+        self.conv._sanitizing = True
+        if readable:
+            self.conv.init_destination(self.assignment, sub.student)
+            self.conv.init_assignment(self.assignment, sub.student)    # zeroes missing notebooks
+        jobs = []
+        for name in self.expected:
+            if name not in readable:
+                gbk.zero_notebook(self.coursedir, self.assignment, sub.student, name)
+                continue
+            try:
+                self._convert(readable[name], sanitizing=True)
+                payload = json.loads((dest / f"{name}.ipynb").read_text(encoding="utf-8"))
+            except Exception as exc:  # nbgrader refused the notebook: report it, grade the rest
+                row.notebooks[name].status = "failed"
+                row.notebooks[name].reasons.append(f"nbgrader could not read it: {type(exc).__name__}: {exc}")
+                gbk.zero_notebook(self.coursedir, self.assignment, sub.student, name)
+                continue
+            jobs.append(_Job(sub.student, name, dest / f"{name}.ipynb", dest, payload))
+        return jobs
+
+    def _precheck(self, student: str, name: str, path: Path) -> str:
+        """'' if the file is a notebook we can grade; notes deleted and edited test cells."""
+        import nbformat
+        from nbgrader.utils import compute_checksum
+
+        try:
+            cells = nbformat.reads(path.read_text(encoding="utf-8"), as_version=4).cells
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            return f"not a valid notebook file (invalid JSON?): {type(exc).__name__}: {str(exc)[:200]}"
+        source = self.sources[name]
+        present = {}
+        for cell in cells:
+            gid = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+            if gid:
+                present[gid] = cell
+        deleted = [gid for gid, info in source.items() if info["grade"] and info["locked"] and gid not in present]
+        # The release notebook carries each locked cell's checksum (nbgrader's ComputeChecksums).
+        edited = [gid for gid, cell in present.items()
+                  if gid in source and source[gid]["locked"]
+                  and compute_checksum(cell) != cell.metadata.nbgrader.get("checksum")]
+        self.deleted[(student, name)] = deleted
+        self._notes = getattr(self, "_notes", {})
+        self._notes[(student, name)] = (
+            [f"test cell {gid} was deleted: 0 points for it" for gid in deleted]
+            + [f"locked cell {gid} was edited: the original was restored before grading" for gid in edited])
+        return ""
+
+    def finalize(self, job: _Job, outcome: dict, result: NotebookResult) -> None:
+        """Save one executed notebook's grades (parent process, one at a time)."""
+        result.reasons += self._notes.get((job.student, job.notebook), [])
+        if outcome.get("notebook") is None:
+            result.status = "failed"
+            result.reasons.append(outcome.get("reason") or "the sandbox returned no notebook")
+            if outcome.get("log"):
+                result.reasons.append("sandbox log: " + outcome["log"][-300:].replace("\n", " / "))
+            gbk.zero_notebook(self.coursedir, self.assignment, job.student, job.notebook)
+            return
+        from nbformat import from_dict
+
+        self.executed[(job.student, job.notebook)] = from_dict(outcome["notebook"])
+        try:
+            self._convert(job.autograded, sanitizing=False)
+        except Exception as exc:
+            result.status = "failed"
+            result.reasons.append(f"saving grades failed: {type(exc).__name__}: {exc}")
+            gbk.zero_notebook(self.coursedir, self.assignment, job.student, job.notebook)
+            return
+        finally:
+            self.executed.pop((job.student, job.notebook), None)
+        if self.deleted.get((job.student, job.notebook)):
+            gbk.zero_grades(self.coursedir, self.assignment, job.student, job.notebook,
+                            self.deleted[(job.student, job.notebook)])
+        if outcome.get("status", "ok") != "ok":
+            result.status = "partial"
+            result.reasons.append(outcome["reason"])
+        if self.deleted.get((job.student, job.notebook)):
+            result.status = "partial" if result.status == "ok" else result.status
+
+    def conclude(self, sub: Submission, row: StudentResult) -> None:
+        """Read the final scores back from the gradebook."""
+        try:
+            self.conv.set_permissions(self.assignment, sub.student)
+        except OSError:
+            pass
+        scores = gbk.scores(self.coursedir, self.assignment, sub.student)
+        row.score, row.max_score = scores["score"], scores["max_score"]
+        for name, nb in scores["notebooks"].items():
+            if name in row.notebooks:
+                res = row.notebooks[name]
+                res.score, res.max_score, res.grades = nb["score"], nb["max_score"], nb["grades"]
+
+
+class _Pool:
+    """N worker threads, each driving one sandbox at a time with the next one warming up."""
+
+    def __init__(self, n: int, make, workroot: Path):
+        self.make, self.workroot = make, workroot
+        self.jobs: queue.Queue = queue.Queue()
+        self.results: queue.Queue = queue.Queue()
+        self._lock = threading.Lock()
+        self._waiting = 0
+        self._input_done = False
+        self._count = 0
+        self.threads = [threading.Thread(target=self._work, daemon=True, name=f"grade-{i}") for i in range(n)]
+        for t in self.threads:
+            t.start()
+
+    def submit(self, job: _Job) -> None:
+        with self._lock:
+            self._waiting += 1
+        self.jobs.put(job)
+
+    def close_input(self) -> None:
+        with self._lock:
+            self._input_done = True
+        for _ in self.threads:
+            self.jobs.put(None)
+
+    def _more_expected(self) -> bool:
+        with self._lock:
+            return self._waiting > 0 or not self._input_done
+
+    def _spawn(self) -> Sandbox:
+        with self._lock:
+            self._count += 1
+            name = f"s{self._count:04d}"
+        workdir = self.workroot / name
+        return self.make(workdir).start()
+
+    def _work(self) -> None:
+        warm = self._spawn() if self._more_expected() else None
+        while True:
+            job = self.jobs.get()
+            if job is None:
+                break
+            with self._lock:
+                self._waiting -= 1
+            box, warm = (warm or self._spawn()), None
+            if self._more_expected():
+                warm = self._spawn()
+            try:
+                _copy_extras(job.extras, box.workdir)
+                outcome = box.run(job.payload)
+            except Exception as exc:  # a grader bug must still produce a result for this notebook
+                outcome = {"status": "crash", "reason": f"grader error: {type(exc).__name__}: {exc}", "notebook": None}
+            finally:
+                box.close()
+                shutil.rmtree(box.workdir, ignore_errors=True)
+            self.results.put((job, outcome))
+        if warm is not None:
+            warm.close()
+            shutil.rmtree(warm.workdir, ignore_errors=True)
+
+    def shutdown(self) -> None:
+        for t in self.threads:
+            t.join(timeout=30)
+
+
+def _copy_extras(src: Path, dest: Path) -> None:
+    for path in src.rglob("*"):
+        rel = path.relative_to(src)
+        if path.is_file() and path.suffix != ".ipynb" and not rel.parts[0].startswith("."):
+            (dest / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(path, dest / rel)

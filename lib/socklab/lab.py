@@ -1,0 +1,344 @@
+"""Start JupyterLab on the course: ``make lab`` (student) and ``make lab-instructor``.
+
+The server listens on 127.0.0.1 only, on a port the kernel picks (port 0), behind a
+random token. Its root is the course root (the repository), because nbgrader's
+formgrader only works when the course lives inside the server's root directory.
+Jupyter's per-user state (config, settings, runtime files, IPython profile) is kept
+in ``.jupyter-runtime/`` next to the course so the lab behaves the same on every
+machine, whatever ``~/.jupyter`` holds. Nothing is fetched from the internet: the
+news/update plugin is disabled and the server never checks for updates.
+
+Tests start the very same server through :func:`start_lab`.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+__all__ = ["COURSE_ROOT", "MODES", "LabError", "LabServer", "lab_command", "lab_env", "start_lab", "main"]
+
+#: The repository this package is installed from (editable install: lib/socklab/lab.py).
+COURSE_ROOT = Path(__file__).resolve().parents[2]
+
+#: mode -> folder the lab opens on.
+MODES = {"student": "notebooks", "instructor": "solutions"}
+
+# The announcements plugin asks every new user about "official Jupyter news" and then
+# polls the internet; a classroom lab needs neither.
+_PAGE_CONFIG = {"disabledExtensions": {"@jupyterlab/apputils-extension:announcements": True}}
+_SETTING_OVERRIDES = {
+    "@jupyterlab/apputils-extension:notification": {"fetchNews": "false", "checkForUpdates": False},
+}
+
+
+class LabError(RuntimeError):
+    """JupyterLab did not start (the message includes the end of its log)."""
+
+
+@dataclass
+class LabServer:
+    """A running JupyterLab started by :func:`start_lab`; ``stop()`` ends it and its kernels."""
+
+    process: subprocess.Popen
+    root: Path
+    port: int
+    token: str
+    mode: str
+    state_dir: Path
+    log_path: Path | None = None
+    _stopped: bool = field(default=False, repr=False)
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def url(self, path: str = "", *, token: bool = True) -> str:
+        """The full URL of `path` on this server, with ``?token=`` unless `token` is False."""
+        url = self.base_url + "/" + path.lstrip("/")
+        if token:
+            url += ("&" if "?" in url else "?") + "token=" + self.token
+        return url
+
+    @property
+    def lab_url(self) -> str:
+        """Where a browser should go: JupyterLab opened on this mode's folder."""
+        return self.url(f"lab/tree/{MODES[self.mode]}")
+
+    def api(self, path: str, *, method: str = "GET", body: dict | None = None, timeout: float = 10.0):
+        """Call the server's REST API with the token; returns the decoded JSON (or None)."""
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(self.url(path, token=False), data=data, method=method)
+        request.add_header("Authorization", "token " + self.token)
+        if data is not None:
+            request.add_header("Content-Type", "application/json")
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            raw = response.read()
+        return json.loads(raw) if raw else None
+
+    def descendants(self) -> list[int]:
+        """PIDs of every live process under the server (kernels run in their own sessions)."""
+        return _descendants(self.pid)
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop the server and every kernel it started, by PID; idempotent.
+
+        A polite SIGTERM first (the server shuts its kernels down), then SIGKILL for
+        anything still alive at the deadline, so a test never leaves processes behind.
+        """
+        if self._stopped:
+            return
+        self._stopped = True
+        children = self.descendants()
+        if self.process.poll() is None:
+            _signal_group(self.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                pass
+        for pid in [self.pid, *children]:
+            _signal_group(pid, signal.SIGKILL)
+            _signal_pid(pid, signal.SIGKILL)
+        try:
+            self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:  # pragma: no cover - SIGKILL cannot be ignored
+            pass
+        _reap(children, deadline=time.monotonic() + timeout)
+
+    def __enter__(self) -> LabServer:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+def lab_command(root: Path, *, mode: str = "student", port: int = 0, expose_app: bool = False) -> list[str]:
+    """The ``jupyter lab`` command line for `mode`, as a list of arguments."""
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {sorted(MODES)}, not {mode!r}")
+    argv = [
+        sys.executable, "-m", "jupyterlab",
+        "--no-browser",
+        "--ServerApp.ip=127.0.0.1",
+        f"--ServerApp.port={int(port)}",
+        "--ServerApp.port_retries=0",
+        f"--ServerApp.root_dir={root}",
+        f"--LabApp.default_url=/lab/tree/{MODES[mode]}",
+        # No traffic to the internet: no news feed, no update check, no PyPI extension search.
+        "--LabApp.news_url=None",
+        "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+        "--LabApp.extension_manager=readonly",
+        f"--LabApp.expose_app_in_browser={bool(expose_app)}",
+    ]
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        argv.append("--allow-root")  # containers and CI run as root; the server still binds loopback only
+    return argv
+
+
+def lab_env(state_dir: Path, *, token: str) -> dict[str, str]:
+    """Environment for the server: Jupyter's per-user dirs under `state_dir`, the token."""
+    env = dict(os.environ)
+    dirs = {
+        "JUPYTER_CONFIG_DIR": state_dir / "config",
+        "JUPYTER_DATA_DIR": state_dir / "data",
+        "JUPYTER_RUNTIME_DIR": state_dir / "runtime",
+        "IPYTHONDIR": state_dir / "ipython",
+    }
+    for name, path in dirs.items():
+        path.mkdir(parents=True, exist_ok=True)
+        env[name] = str(path)
+    labconfig = dirs["JUPYTER_CONFIG_DIR"] / "labconfig"
+    labconfig.mkdir(exist_ok=True)
+    (labconfig / "page_config.json").write_text(json.dumps(_PAGE_CONFIG, indent=2) + "\n")
+    (labconfig / "default_setting_overrides.json").write_text(json.dumps(_SETTING_OVERRIDES, indent=2) + "\n")
+    env["JUPYTER_TOKEN"] = token
+    # nbgrader runs the `alembic` command when it creates a gradebook, and `make lab` calls
+    # .venv/bin/python without activating the venv: put its bin/ first on PATH.
+    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", os.defpath)])
+    env["JUPYTER_PREFER_ENV_PATH"] = "1"
+    env.pop("NBGRADER_EXECUTION", None)  # the lab is interactive: demos and widgets must run
+    return env
+
+
+def start_lab(
+    root: Path | str | None = None,
+    *,
+    mode: str = "student",
+    port: int = 0,
+    token: str | None = None,
+    state_dir: Path | str | None = None,
+    log_path: Path | str | None = None,
+    expose_app: bool = False,
+    timeout: float = 60.0,
+) -> LabServer:
+    """Start JupyterLab on the course at `root` and return once it answers HTTP requests.
+
+    ``port=0`` lets the kernel choose a free port; the real one is read back from the
+    server's info file. Server output goes to `log_path` (or this terminal when None).
+    Raises :class:`LabError` with the log's tail if it does not come up within `timeout`.
+    """
+    root = Path(root or COURSE_ROOT).resolve()
+    if not (root / "nbgrader_config.py").is_file():
+        raise LabError(f"{root} is not a socklab course (no nbgrader_config.py there)")
+    state_dir = Path(state_dir or root / ".jupyter-runtime").resolve()
+    token = token or secrets.token_hex(24)
+    env = lab_env(state_dir, token=token)
+    _ensure_exchange(root)
+    log_file = None
+    if log_path is not None:
+        log_path = Path(log_path)
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        log_file = open(log_path, "wb")
+    try:
+        # cwd=root: nbgrader's extensions read nbgrader_config.py from the working directory.
+        # start_new_session: the server leads its own process group, so stop() can signal it.
+        process = subprocess.Popen(
+            lab_command(root, mode=mode, port=port, expose_app=expose_app),
+            cwd=root, env=env, stdin=subprocess.DEVNULL, stdout=log_file, stderr=log_file,
+            start_new_session=True,
+        )
+    finally:
+        if log_file is not None:
+            log_file.close()
+    server = LabServer(process, root, port, token, mode, state_dir, log_path)
+    try:
+        server.port = _wait_ready(server, Path(env["JUPYTER_RUNTIME_DIR"]), timeout)
+    except BaseException:
+        server.stop()
+        raise
+    return server
+
+
+def _ensure_exchange(root: Path) -> None:
+    # The course config points nbgrader's exchange at grader/exchange; the assignment
+    # list reports an error until that folder exists.
+    (root / "grader" / "exchange").mkdir(parents=True, exist_ok=True)
+
+
+def _wait_ready(server: LabServer, runtime_dir: Path, timeout: float) -> int:
+    """Poll (bounded) for the server's info file, then for /api/status; return the port."""
+    info_file = runtime_dir / f"jpserver-{server.pid}.json"
+    deadline = time.monotonic() + timeout
+    port = 0
+    while time.monotonic() < deadline:
+        if server.process.poll() is not None:
+            raise LabError(f"JupyterLab exited with code {server.process.returncode}.{_log_tail(server)}")
+        if not port and info_file.is_file():
+            try:
+                port = int(json.loads(info_file.read_text())["port"])
+            except (ValueError, KeyError):
+                port = 0  # half-written; read it again on the next round
+            server.port = port
+        if port:
+            try:
+                server.api("api/status", timeout=2.0)
+                return port
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                pass
+        time.sleep(0.1)
+    raise LabError(f"JupyterLab did not answer within {timeout:.0f} s.{_log_tail(server)}")
+
+
+def _log_tail(server: LabServer, lines: int = 30) -> str:
+    if server.log_path is None or not Path(server.log_path).is_file():
+        return ""
+    tail = Path(server.log_path).read_text(errors="replace").splitlines()[-lines:]
+    return "\n--- end of the JupyterLab log ---\n" + "\n".join(tail)
+
+
+def _descendants(pid: int) -> list[int]:
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        # The command name may contain spaces and parentheses: the ppid follows the last ')'.
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        children.setdefault(ppid, []).append(int(entry.name))
+    found, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+def _signal_group(pid: int, sig: int) -> None:
+    try:
+        if os.getpgid(pid) == pid:  # only groups our processes lead, never our own
+            os.killpg(pid, sig)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def _signal_pid(pid: int, sig: int) -> None:
+    try:
+        os.kill(pid, sig)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def _reap(pids: list[int], *, deadline: float) -> None:
+    # Kernels are the server's children, so once it is gone they are re-parented and
+    # reaped by init; wait (bounded) until /proc no longer lists them.
+    while pids and time.monotonic() < deadline:
+        pids = [pid for pid in pids if _alive(pid)]
+        if pids:
+            time.sleep(0.05)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m socklab.lab --mode student|instructor``: run the lab until Ctrl-C."""
+    parser = argparse.ArgumentParser(prog="python -m socklab.lab", description=__doc__.splitlines()[0])
+    parser.add_argument("--mode", choices=sorted(MODES), default="student",
+                        help="student: open notebooks/; instructor: open solutions/ and formgrader")
+    parser.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: any free port)")
+    parser.add_argument("--root", type=Path, default=COURSE_ROOT, help="course root (default: this repository)")
+    args = parser.parse_args(argv)
+    try:
+        server = start_lab(args.root, mode=args.mode, port=args.port)
+    except LabError as error:
+        print(f"socklab: {error}", file=sys.stderr)
+        return 1
+    print("\n" + "=" * 72)
+    print(f"  socklab lab ({args.mode}) is running. Open this URL in your browser:")
+    print(f"  브라우저에서 이 주소를 여세요:\n\n    {server.lab_url}\n")
+    if args.mode == "instructor":
+        print(f"  Formgrader (nbgrader):\n\n    {server.url('formgrader')}\n")
+    print("  Stop with Ctrl-C. / 끝내려면 Ctrl-C.")
+    print("=" * 72 + "\n", flush=True)
+    try:
+        server.process.wait()
+    except KeyboardInterrupt:
+        print("\nsocklab: stopping JupyterLab and its kernels ...", file=sys.stderr)
+    finally:
+        server.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,151 @@
+"""SNMPv2c on loopback: small agents for the manager/agent model (exercise 7) and a reference manager.
+
+An agent answers GET requests for the OIDs in its little MIB, exactly as a router or printer
+would: a real SNMPv2c packet (scapy's SNMP layer) over UDP. A *silent* agent receives but never
+answers, like a switched-off node, so a manager has to time out on it. Agents with the wrong
+community string are ignored, as real agents do.
+
+>>> with agent({SYS_NAME: "router-1"}, name="doc-agent") as a:
+...     get(a.address, SYS_NAME, timeout=1.0)
+'router-1'
+"""
+from __future__ import annotations
+
+import itertools
+import socket
+import threading
+import time
+
+from socklab import servers
+from socklab.packets.guard import ensure_loopback
+
+__all__ = ["SYS_DESCR", "SYS_UPTIME", "SYS_NAME", "agent", "agents", "get", "poll", "encode_value",
+           "decode_value", "get_request"]
+
+#: Well-known OIDs of the system group (MIB-2).
+SYS_DESCR = "1.3.6.1.2.1.1.1.0"
+SYS_UPTIME = "1.3.6.1.2.1.1.3.0"
+SYS_NAME = "1.3.6.1.2.1.1.5.0"
+
+_ids = itertools.count(1)
+_ids_lock = threading.Lock()
+
+
+def _layers():
+    # Imported on first use: scapy costs a quarter of a second to import.
+    from scapy.asn1.asn1 import ASN1_INTEGER, ASN1_OID, ASN1_STRING, ASN1_TIME_TICKS
+    from scapy.layers.snmp import SNMP, SNMPget, SNMPresponse, SNMPvarbind
+    return SNMP, SNMPget, SNMPresponse, SNMPvarbind, ASN1_OID, ASN1_STRING, ASN1_INTEGER, ASN1_TIME_TICKS
+
+
+def _norm_oid(oid: str) -> str:
+    return str(oid).strip().lstrip(".")
+
+
+def encode_value(oid: str, value):
+    """A Python value as the ASN.1 value an agent sends (str → OCTET STRING, int → INTEGER/TimeTicks)."""
+    *_, ASN1_OID, ASN1_STRING, ASN1_INTEGER, ASN1_TIME_TICKS = _layers()
+    if isinstance(value, str):
+        return ASN1_STRING(value.encode("utf-8"))
+    if isinstance(value, bytes):
+        return ASN1_STRING(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return ASN1_TIME_TICKS(value) if _norm_oid(oid) == SYS_UPTIME else ASN1_INTEGER(value)
+    raise TypeError(f"MIB values must be str, bytes or int, not {type(value).__name__} ({oid})")
+
+
+def decode_value(value):
+    """The Python value of an ASN.1 value from a response: OCTET STRING → str, numbers → int."""
+    raw = getattr(value, "val", value)
+    if isinstance(raw, bytes):
+        try:
+            return raw.decode("utf-8")
+        except UnicodeDecodeError:
+            return raw
+    return raw
+
+
+def get_request(oid: str, *, community: str = "public", request_id: int | None = None) -> bytes:
+    """The bytes of an SNMPv2c GET request for one OID (what a manager sends)."""
+    SNMP, SNMPget, _resp, SNMPvarbind, ASN1_OID, *_ = _layers()
+    if request_id is None:
+        with _ids_lock:
+            request_id = next(_ids)
+    return bytes(SNMP(community=community,
+                      PDU=SNMPget(id=request_id, varbindlist=[SNMPvarbind(oid=ASN1_OID(_norm_oid(oid)))])))
+
+
+def _answer(data: bytes, mib: dict[str, object], community: str) -> bytes | None:
+    SNMP, SNMPget, SNMPresponse, SNMPvarbind, ASN1_OID, *_ = _layers()
+    try:
+        request = SNMP(data)
+        pdu = request.PDU
+    except Exception:  # not SNMP at all: a real agent drops it
+        return None
+    if not isinstance(pdu, SNMPget):
+        return None
+    if decode_value(request.community) != community:
+        return None  # wrong community: real agents drop it (and count snmpInBadCommunityNames)
+    bindings = []
+    for vb in pdu.varbindlist:
+        oid = _norm_oid(vb.oid.val)
+        if oid in mib:
+            bindings.append(SNMPvarbind(oid=ASN1_OID(oid), value=encode_value(oid, mib[oid])))
+        else:
+            bindings.append(SNMPvarbind(oid=ASN1_OID(oid), noSuchObject=0))
+    response = SNMP(version=request.version, community=request.community,
+                    PDU=SNMPresponse(id=pdu.id, varbindlist=bindings))
+    return bytes(response)
+
+
+def agent(mib: dict[str, object], *, community: str = "public", silent: bool = False, name: str | None = None,
+          timeout: float = 5.0) -> servers.Server:
+    """Start an SNMPv2c agent on 127.0.0.1 (UDP, free port) that answers GET for the OIDs in `mib`.
+
+    ``silent=True`` makes an agent that never answers (a node that is down).
+    Returns a socklab Server: ``.address`` to poll, ``.log`` to see what arrived, ``.stop()``.
+    """
+    table = {_norm_oid(k): v for k, v in mib.items()}
+    for oid, value in table.items():
+        encode_value(oid, value)  # fail now, with a clear message, not inside the agent's thread
+
+    def handle(data: bytes, addr: tuple) -> bytes | None:
+        return None if silent else _answer(data, table, community)
+
+    return servers.serve_udp(handle, name=name, timeout=timeout)
+
+
+def agents(mibs: list[dict[str, object]], *, silent: tuple[int, ...] = (), community: str = "public",
+           prefix: str = "agent") -> list[servers.Server]:
+    """Several agents at once; the ones whose index is in `silent` never answer."""
+    return [agent(mib, community=community, silent=i in silent, name=f"{prefix}-{i}") for i, mib in enumerate(mibs)]
+
+
+def get(address: tuple[str, int], oid: str, *, community: str = "public", timeout: float = 1.0):
+    """Reference manager: one SNMPv2c GET; the value as str/int, or None if no answer in `timeout` s."""
+    SNMP, *_ = _layers()
+    host, port = address
+    ensure_loopback(host)
+    with _ids_lock:
+        request_id = next(_ids)
+    deadline = time.monotonic() + timeout
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.sendto(get_request(oid, community=community, request_id=request_id), (host, port))
+        while (left := deadline - time.monotonic()) > 0:
+            sock.settimeout(left)
+            try:
+                data, _ = sock.recvfrom(65535)
+            except (TimeoutError, ConnectionRefusedError):
+                return None
+            reply = SNMP(data)
+            if getattr(reply.PDU, "id", None) is not None and reply.PDU.id.val == request_id:
+                vb = reply.PDU.varbindlist[0]
+                if any(getattr(vb, f, None) is not None for f in ("noSuchObject", "noSuchInstance", "endOfMibView")):
+                    return None
+                return decode_value(vb.value)
+    return None
+
+
+def poll(addresses: list[tuple[str, int]], oid: str, *, community: str = "public", timeout: float = 0.5) -> dict:
+    """Reference manager: GET `oid` from every agent; silent agents map to None."""
+    return {tuple(a): get(tuple(a), oid, community=community, timeout=timeout) for a in addresses}

@@ -1,0 +1,132 @@
+"""Fixtures for the browser tests: a copy of the course, one JupyterLab on it, one Chromium.
+
+The lab runs on a temporary copy of the course so formgrader and the validator never
+touch the real grader/gradebook.db. Chromium is Debian's (/usr/bin/chromium or
+$SOCKLAB_CHROMIUM); Playwright's own browser download is never used.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from labdriver import CHROMIUM_ARGS
+from support import strict_skip
+
+REPO = Path(__file__).resolve().parents[2]
+# The course under test; another one (e.g. a scratch course while notebooks are written)
+# can be named with SOCKLAB_BROWSER_COURSE.
+SOURCE = Path(os.environ.get("SOCKLAB_BROWSER_COURSE") or REPO).resolve()
+ARTIFACTS = REPO / "tests" / "artifacts" / "browser"
+INSTALL_HINT = (
+    "Chromium is needed for the browser tests: `sudo apt-get install chromium` (Debian/Ubuntu), "
+    "or point SOCKLAB_CHROMIUM at a Chromium/Chrome binary. Playwright's browser download is not used."
+)
+
+pytestmark = pytest.mark.browser
+
+
+def chromium_path() -> str | None:
+    """Debian's Chromium, or the one $SOCKLAB_CHROMIUM names; None when there is none."""
+    wanted = os.environ.get("SOCKLAB_CHROMIUM")
+    for candidate in ([wanted] if wanted else ["/usr/bin/chromium", shutil.which("chromium") or ""]):
+        if candidate and os.access(candidate, os.X_OK):
+            return candidate
+    return None
+
+
+def course_notebooks(folder: str) -> list[str]:
+    """Relative paths of the ch03 notebooks in `folder` of the repository (collection time)."""
+    return sorted(p.relative_to(SOURCE).as_posix() for p in (SOURCE / folder / "ch03").glob("*.ipynb"))
+
+
+@pytest.fixture(scope="session")
+def chromium() -> str:
+    path = chromium_path()
+    if path is None:
+        strict_skip(INSTALL_HINT)
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        strict_skip("Playwright for Python is missing: `.venv/bin/pip install -e '.[test]'`")
+    return path
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    return ARTIFACTS
+
+
+@pytest.fixture(scope="session")
+def course(tmp_path_factory) -> Path:
+    """A copy of the course (config, solutions/, notebooks/); the config finds paths from its own file."""
+    root = tmp_path_factory.mktemp("course")
+    shutil.copy2(SOURCE / "nbgrader_config.py", root / "nbgrader_config.py")
+    (root / "grader").mkdir()
+    shutil.copy2(SOURCE / "grader" / "nbgrader_config.py", root / "grader" / "nbgrader_config.py")
+    for folder in ("solutions", "notebooks"):
+        if (SOURCE / folder).is_dir():
+            shutil.copytree(SOURCE / folder, root / folder,
+                            ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
+    return root
+
+
+@pytest.fixture(scope="session")
+def lab(chromium, course, tmp_path_factory, artifacts):
+    """One real JupyterLab (instructor mode) on the course copy; stopped by PID at the end."""
+    from socklab.lab import start_lab
+
+    server = start_lab(course, mode="instructor", state_dir=tmp_path_factory.mktemp("jupyter-state"),
+                       log_path=artifacts / "jupyterlab.log", expose_app=True, timeout=60)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def browser(chromium):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        try:
+            yield instance
+        finally:
+            instance.close()
+
+
+@pytest.fixture
+def page(browser, lab, request, artifacts):
+    """A fresh browser tab; on failure a screenshot named after the test is kept."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="ko-KR")
+    context.set_default_timeout(30_000)
+    tab = context.new_page()
+    errors: list[str] = []
+    tab.on("pageerror", lambda error: errors.append(str(error)))
+    tab.page_errors = errors
+    try:
+        yield tab
+    finally:
+        failed = getattr(request.node, "rep_call", None)
+        if failed is not None and failed.failed:
+            try:
+                tab.screenshot(path=str(artifacts / f"FAILED-{_safe(request.node.name)}.png"))
+            except Exception:  # noqa: BLE001 - a broken page must not hide the real failure
+                pass
+        context.close()
+
+
+def _safe(name: str) -> str:
+    return "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in name)
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    if report.when == "call":
+        item.rep_call = report
+    return report

@@ -1,0 +1,214 @@
+"""Drive a real JupyterLab in Chromium: open a notebook, Run All, read what the page shows.
+
+Actions a person would do go through the UI (menus, toolbar buttons). Reading state uses
+the app object JupyterLab exposes with ``--LabApp.expose_app_in_browser`` (the notebook
+model says which output is an error; the DOM says what was rendered).
+"""
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+CHROMIUM_ARGS = [
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-default-apps",
+    "--disable-extensions",
+]
+
+WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
+
+# The notebook panel JupyterLab shows in front, and its kernel.
+_PANEL = "window.jupyterapp.shell.currentWidget"
+_KERNEL_IDLE = f"""() => {{
+    const p = {_PANEL};
+    const k = p && p.sessionContext && p.sessionContext.session && p.sessionContext.session.kernel;
+    return !!k && k.status === 'idle';
+}}"""
+# Every code cell is done: none is queued or running ([*]) and the kernel is idle.
+_RUN_FINISHED = f"""() => {{
+    const p = {_PANEL};
+    const k = p && p.sessionContext && p.sessionContext.session && p.sessionContext.session.kernel;
+    if (!k || k.status !== 'idle') return false;
+    return !Array.from(p.node.querySelectorAll('.jp-InputPrompt')).some(e => e.textContent.includes('*'));
+}}"""
+
+# One record per cell: what the model holds and what the DOM rendered.
+_CELL_REPORT = f"""() => {{
+    const p = {_PANEL};
+    return p.content.widgets.map((cell, index) => {{
+        const model = cell.model;
+        const outputs = model.type === 'code' ? model.outputs.toJSON() : [];
+        const node = cell.node;
+        const outputNode = node.querySelector('.jp-OutputArea');
+        return {{
+            index,
+            type: model.type,
+            execution_count: model.type === 'code' ? model.executionCount : null,
+            output_types: outputs.map(o => o.output_type),
+            mimes: outputs.flatMap(o => Object.keys(o.data || {{}})),
+            enames: outputs.filter(o => o.output_type === 'error').map(o => o.ename),
+            error_text: Array.from(node.querySelectorAll(
+                '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]'))
+                .map(e => e.textContent).join('\\n'),
+            output_text: outputNode ? outputNode.textContent : '',
+            widget_nodes: node.querySelectorAll('.jupyter-widgets, [class*="widget-"]').length,
+            widget_errors: outputNode ? (outputNode.textContent.match(/Error displaying widget|Loading widget/g) || []).length : 0,
+            images: node.querySelectorAll('.jp-OutputArea-output img').length,
+        }};
+    }});
+}}"""
+
+
+@dataclass
+class Cell:
+    """One notebook cell: its nbgrader role (from the file) and what the browser showed."""
+
+    index: int
+    type: str
+    source: str
+    role: str  # 'markdown' | 'demo' | 'solution' | 'grade' | 'setup'
+    grade_id: str | None
+    shown: dict = field(default_factory=dict)
+
+    @property
+    def has_error(self) -> bool:
+        return "error" in self.shown.get("output_types", [])
+
+    def label(self) -> str:
+        first = self.source.strip().splitlines()[0] if self.source.strip() else ""
+        return f"cell {self.index} ({self.role}{', ' + self.grade_id if self.grade_id else ''}): {first[:60]!r}"
+
+
+def read_cells(path: Path) -> list[Cell]:
+    """Cells of the .ipynb at `path` with their nbgrader role (demo = neither solution nor test)."""
+    notebook = json.loads(Path(path).read_text(encoding="utf-8"))
+    cells = []
+    for index, raw in enumerate(notebook["cells"]):
+        source = "".join(raw["source"]) if isinstance(raw["source"], list) else raw["source"]
+        meta = raw.get("metadata", {}).get("nbgrader", {})
+        if raw["cell_type"] != "code":
+            role = "markdown"
+        elif meta.get("solution"):
+            role = "solution"
+        elif meta.get("grade"):
+            role = "grade"
+        elif meta.get("locked"):
+            role = "setup"
+        else:
+            role = "demo"
+        cells.append(Cell(index, raw["cell_type"], source, role, meta.get("grade_id")))
+    return cells
+
+
+def open_notebook(page, server, relpath: str, *, timeout_ms: int = 60_000) -> None:
+    """Open `relpath` in JupyterLab and wait until its kernel is idle."""
+    # ?reset: start from an empty workspace, not the tabs the previous test left open
+    page.goto(server.url(f"lab/tree/{relpath}?reset"))
+    page.wait_for_selector(".jp-NotebookPanel .jp-Notebook .jp-Cell", timeout=timeout_ms)
+    page.wait_for_function(
+        f"() => {{ const p = {_PANEL}; return !!p && p.context && p.context.path === {json.dumps(relpath)}; }}",
+        timeout=timeout_ms)
+    page.wait_for_function(_KERNEL_IDLE, timeout=timeout_ms)
+
+
+def run_all(page, *, timeout_ms: int = 120_000) -> None:
+    """Run > Run All Cells, through the menu bar, and wait for the last cell to finish."""
+    page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
+    page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
+    page.wait_for_function(_RUN_FINISHED, timeout=timeout_ms)
+
+
+def run_all_past_errors(page, *, timeout_ms: int = 120_000) -> int:
+    """Run All, then keep going after each failing cell as a student clicking on would.
+
+    JupyterLab stops a Run All at the first error (the student notebook's stubs raise
+    NotImplementedError on purpose); we resume with "Run Selected Cell and All Below"
+    from the next cell. Returns how many times execution had to be resumed.
+    """
+    run_all(page, timeout_ms=timeout_ms)
+    resumed = 0
+    while True:
+        last = page.evaluate(f"""() => {{
+            const cells = {_PANEL}.content.widgets;
+            let last = -1;
+            cells.forEach((c, i) => {{ if (c.model.type === 'code' && c.model.executionCount !== null) last = i; }});
+            return last;
+        }}""")
+        pending = page.evaluate(f"""(last) => {_PANEL}.content.widgets
+            .some((c, i) => i > last && c.model.type === 'code' && c.model.sharedModel.getSource().trim() !== '')""", last)
+        if not pending:
+            return resumed
+        resumed += 1
+        if resumed > 200:
+            raise AssertionError("Run All never reached the end of the notebook")
+        page.evaluate(f"""async (next) => {{
+            const panel = {_PANEL};
+            panel.content.activeCellIndex = next;
+            await window.jupyterapp.commands.execute('notebook:run-all-below');
+        }}""", last + 1)
+        page.wait_for_function(_RUN_FINISHED, timeout=timeout_ms)
+
+
+def report(page, cells: list[Cell]) -> list[Cell]:
+    """Fill each Cell's ``shown`` with what the browser rendered for it."""
+    shown = page.evaluate(_CELL_REPORT)
+    assert len(shown) == len(cells), f"the page shows {len(shown)} cells, the file has {len(cells)}"
+    for cell, seen in zip(cells, shown):
+        cell.shown = seen
+    return cells
+
+
+def scroll_to(page, cell: Cell) -> None:
+    """Bring `cell` into view (off-screen cells are not laid out: content-visibility)."""
+    page.evaluate(f"(i) => {_PANEL}.content.widgets[i].node.scrollIntoView({{block: 'start'}})", cell.index)
+
+
+def image_drawn(page, cell: Cell, *, timeout_ms: int = 15_000) -> bool:
+    """Does `cell` show at least one decoded, non-empty image once scrolled into view?"""
+    scroll_to(page, cell)
+    try:
+        page.wait_for_function(
+            f"""(i) => Array.from({_PANEL}.content.widgets[i].node.querySelectorAll('.jp-OutputArea-output img'))
+                .some(img => img.complete && img.naturalWidth > 0 && img.getBoundingClientRect().width > 0)""",
+            arg=cell.index, timeout=timeout_ms)
+    except Exception:  # noqa: BLE001 - playwright's TimeoutError; the caller asserts
+        return False
+    return True
+
+
+def widget_drawn(page, cell: Cell, *, timeout_ms: int = 15_000) -> bool:
+    """Does `cell` show a laid-out ipywidgets view once scrolled into view?"""
+    scroll_to(page, cell)
+    try:
+        page.wait_for_function(
+            f"""(i) => Array.from({_PANEL}.content.widgets[i].node.querySelectorAll('.jupyter-widgets'))
+                .some(w => w.getBoundingClientRect().height > 0)""",
+            arg=cell.index, timeout=timeout_ms)
+    except Exception:  # noqa: BLE001
+        return False
+    return True
+
+
+def shutdown_kernel(page) -> None:
+    """Shut the front notebook's kernel down (keeps the 2-core machine free for the next one)."""
+    page.evaluate(f"""async () => {{
+        const p = {_PANEL};
+        if (p && p.sessionContext) await p.sessionContext.shutdown();
+    }}""")
+
+
+def screenshot_cells(page, cells: list[Cell], path: Path, *, predicate) -> Path | None:
+    """Scroll to the first cell matching `predicate` and save a screenshot of the page."""
+    for cell in cells:
+        if predicate(cell):
+            scroll_to(page, cell)
+            page.screenshot(path=str(path))
+            return path
+    return None

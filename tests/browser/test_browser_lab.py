@@ -1,0 +1,147 @@
+"""`make lab`: the server socklab.lab starts, and the JupyterLab page it serves."""
+from __future__ import annotations
+
+import json
+import os
+import re
+import selectors
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+NBGRADER_PLUGINS = [
+    "@jupyter/nbgrader:validate-assignment",
+    "@jupyter/nbgrader:assignment-list",
+    "@jupyter/nbgrader:menu",
+    "@jupyter/nbgrader:create-assignment",
+]
+WIDGETS_PLUGIN = "@jupyter-widgets/jupyterlab-manager:plugin"
+ANNOUNCEMENTS_PLUGIN = "@jupyterlab/apputils-extension:announcements"
+
+
+def _listening_addresses(port: int) -> set[str]:
+    """Local addresses with a TCP socket listening on `port` (read from /proc, no traffic)."""
+    found = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        if not os.path.exists(table):
+            continue
+        for line in Path(table).read_text().splitlines()[1:]:
+            local, state = line.split()[1], line.split()[3]
+            address, hex_port = local.split(":")
+            if state == "0A" and int(hex_port, 16) == port:  # 0A = LISTEN
+                found.add(address)
+    return found
+
+
+def test_lab_serves_loopback_only_behind_a_token(lab):
+    """Does the lab listen on 127.0.0.1 only, on the port it picked, and refuse requests without the token?"""
+    assert lab.port > 0
+    assert _listening_addresses(lab.port) == {"0100007F"}, "JupyterLab must listen on 127.0.0.1 only"
+    assert lab.api("api/status")["started"]
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(lab.url("api/status", token=False), timeout=5)
+    assert refused.value.code == 403
+    refused.value.close()
+
+
+def test_lab_never_calls_home(lab):
+    """Are the news feed and the update check off, so the lab sends nothing to the internet?"""
+    assert lab.api("lab/api/news")["news"] == []
+    assert lab.api("lab/api/update")["notification"] is None
+
+
+def test_page_has_nbgrader_widgets_and_no_news_popup(page, lab, artifacts):
+    """Does the page load nbgrader's and ipywidgets' extensions, without asking about Jupyter news?"""
+    page.goto(lab.lab_url + "&reset")
+    page.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell && "
+                           "document.querySelector('.jp-DirListing-content')")
+    page.evaluate("() => window.jupyterapp.restored")
+    config = json.loads(page.locator("#jupyter-config-data").text_content())
+    assert ANNOUNCEMENTS_PLUGIN in config["disabledExtensions"]
+    active = page.evaluate("(ids) => ids.filter(id => window.jupyterapp.isPluginActivated(id))",
+                           [*NBGRADER_PLUGINS, WIDGETS_PLUGIN, ANNOUNCEMENTS_PLUGIN])
+    assert set(active) == {*NBGRADER_PLUGINS, WIDGETS_PLUGIN}, f"active plugins: {active}"
+
+    page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Nbgrader$")).click()
+    menu = page.locator(".lm-Menu").last
+    for entry in ("Assignment List", "Formgrader"):
+        assert menu.get_by_text(entry, exact=True).count() == 1, f"Nbgrader menu lacks {entry!r}"
+    page.screenshot(path=str(artifacts / "lab-nbgrader-menu.png"))
+    page.keyboard.press("Escape")
+    assert page.locator(".jp-Notification-Toast, .Toastify__toast", has_text="news").count() == 0
+    assert page.get_by_role("tab", name="Create Assignment").count() + \
+        page.locator("[title='Create Assignment'], [data-id*='create-assignment'], [data-id*='nbgrader']").count() > 0
+
+
+def _read_until(process, pattern: re.Pattern, deadline: float) -> re.Match:
+    """Read the child's stdout until `pattern` matches (bounded by `deadline`)."""
+    seen = b""
+    fd = process.stdout.fileno()
+    with selectors.DefaultSelector() as selector:
+        selector.register(fd, selectors.EVENT_READ)
+        while time.monotonic() < deadline:
+            if not selector.select(timeout=max(0.0, deadline - time.monotonic())):
+                break
+            chunk = os.read(fd, 65536)  # raw reads: a buffered readline() could hide a line from select()
+            if not chunk:
+                break
+            seen += chunk
+            if match := pattern.search(seen.decode(errors="replace")):
+                return match
+    raise AssertionError("no URL printed; output was:\n" + seen.decode(errors="replace"))
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def test_make_lab_prints_url_and_ctrl_c_stops_kernels(course, tmp_path):
+    """Does `python -m socklab.lab` print a working URL with its token, and does Ctrl-C end the server and its kernels?"""
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    with open(tmp_path / "lab.err", "wb") as err:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "socklab.lab", "--mode", "student", "--root", str(course)],
+            stdout=subprocess.PIPE, stderr=err, env=env, start_new_session=True)
+    server_pid = None
+    try:
+        match = _read_until(process, re.compile(r"(http://127\.0\.0\.1:(\d+)/lab/tree/notebooks\?token=(\w+))"),
+                            time.monotonic() + 60)
+        url, port, token = match.group(1), int(match.group(2)), match.group(3)
+        with urllib.request.urlopen(url, timeout=10) as response:
+            assert response.status == 200
+        info = next((course / ".jupyter-runtime" / "runtime").glob("jpserver-*.json"))
+        server_pid = json.loads(info.read_text())["pid"]
+        request = urllib.request.Request(f"http://127.0.0.1:{port}/api/kernels", method="POST",
+                                         data=b'{"name": "python3"}',
+                                         headers={"Authorization": f"token {token}"})
+        with urllib.request.urlopen(request, timeout=10) as response:
+            assert response.status == 201
+        from socklab.lab import _descendants
+
+        kernels = _descendants(server_pid)
+        assert kernels, "the kernel did not start"
+
+        process.send_signal(signal.SIGINT)  # what Ctrl-C in the terminal does
+        assert process.wait(timeout=30) == 0
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and any(_alive(pid) for pid in [server_pid, *kernels]):
+            time.sleep(0.05)
+        assert not any(_alive(pid) for pid in [server_pid, *kernels]), "server or kernel survived Ctrl-C"
+    finally:
+        process.stdout.close()
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=10)
+        if server_pid and _alive(server_pid):
+            os.killpg(server_pid, signal.SIGKILL)

@@ -1,0 +1,58 @@
+"""The project's own setup files: do they agree with each other?"""
+import pathlib
+import re
+import subprocess
+import tomllib
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+
+
+def _pyproject_requirements() -> set[str]:
+    meta = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    reqs = list(meta["dependencies"])
+    for extra in meta.get("optional-dependencies", {}).values():
+        reqs.extend(extra)
+    return {r.replace(" ", "") for r in reqs}
+
+
+def _environment_requirements() -> set[str]:
+    # environment.yml is simple enough to read without a YAML dependency: pip lines are "      - x".
+    lines = (ROOT / "environment.yml").read_text().splitlines()
+    start = lines.index("  - pip:")
+    reqs = set()
+    for line in lines[start + 1:]:
+        m = re.match(r"^\s{6}- (.+?)\s*$", line)
+        if m and not m.group(1).startswith("-e"):
+            reqs.add(m.group(1).replace(" ", ""))
+    return reqs
+
+
+def test_environment_yml_lists_the_same_dependencies_as_pyproject():
+    """Does environment.yml pip-install exactly what pyproject.toml declares (runtime + test)?"""
+    assert _environment_requirements() == _pyproject_requirements()
+
+
+def test_environment_yml_pins_python_311_and_installs_the_project():
+    """Does environment.yml ask for Python 3.11 and install this project itself?"""
+    text = (ROOT / "environment.yml").read_text()
+    assert re.search(r"^\s*- python=3\.11\s*$", text, re.M)
+    assert re.search(r"^\s*- -e \.\s*$", text, re.M)
+
+
+def test_gitignore_keeps_lib_and_ignores_the_grader_workspace():
+    """Is lib/ tracked while the gradebook and submissions stay out of git?"""
+    def ignored(path: str) -> bool:
+        return subprocess.run(["git", "check-ignore", "-q", "--no-index", path], cwd=ROOT).returncode == 0
+
+    assert not ignored("lib/socklab/servers.py")
+    assert not ignored("grader/nbgrader_config.py")
+    for path in [".venv/bin/python", "grader/gradebook.db", "grader/submitted/s1/ch03/x.ipynb",
+                 "grader/autograded/s1/ch03/x.ipynb", "grader/feedback/s1/ch03/x.html",
+                 "solutions/ch03/.ipynb_checkpoints/x.ipynb", "bench/results/latest.json"]:
+        assert ignored(path), path
+
+
+def test_console_command_is_declared():
+    """Does installing the project give students a `socklab` command?"""
+    meta = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert meta["scripts"]["socklab"] == "socklab.cli:main"
