@@ -33,6 +33,11 @@ COURSE_ROOT = Path(__file__).resolve().parents[2]
 #: mode -> folder the lab opens on.
 MODES = {"student": "notebooks", "instructor": "solutions"}
 
+# Jupyter's own defaults, plus, for students, the instructor's folders: the answers in
+# solutions/ and the gradebook in grader/ stay out of the file browser (still on disk).
+_HIDDEN = ["__pycache__", "*.pyc", "*.pyo", ".DS_Store", "*~", ".ipynb_checkpoints"]
+_HIDDEN_FROM_STUDENTS = ["solutions", "grader"]
+
 # The announcements plugin asks every new user about "official Jupyter news" and then
 # polls the internet; a classroom lab needs neither.
 _PAGE_CONFIG = {"disabledExtensions": {"@jupyterlab/apputils-extension:announcements": True}}
@@ -143,6 +148,8 @@ def lab_command(root: Path, *, mode: str = "student", port: int = 0, expose_app:
         "--LabApp.extension_manager=readonly",
         f"--LabApp.expose_app_in_browser={bool(expose_app)}",
     ]
+    hidden = _HIDDEN + (_HIDDEN_FROM_STUDENTS if mode == "student" else [])
+    argv += [f"--ContentsManager.hide_globs={pattern}" for pattern in hidden]
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         argv.append("--allow-root")  # containers and CI run as root; the server still binds loopback only
     return argv

@@ -9,7 +9,6 @@ whether the committed tree is stale without touching it.
 from __future__ import annotations
 
 import dataclasses
-import filecmp
 import json
 import os
 import pathlib
@@ -93,7 +92,7 @@ def normalise_notebook(text: str) -> str:
     return json.dumps(nb, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
 
 
-def _generate(root: pathlib.Path, assignment: str, out: pathlib.Path, db_url: str) -> None:
+def _generate(root: pathlib.Path, assignment: str, out: pathlib.Path, db_url: str | None) -> None:
     # Imported here: nbgrader is heavy and `socklab --help` should stay fast.
     from nbgrader.apps import NbGraderAPI
     from nbgrader.coursedir import CourseDirectory
@@ -106,7 +105,8 @@ def _generate(root: pathlib.Path, assignment: str, out: pathlib.Path, db_url: st
     config.CourseDirectory.root = str(root)
     config.CourseDirectory.source_directory = "solutions"
     config.CourseDirectory.release_directory = str(out)  # absolute: os.path.join keeps it
-    config.CourseDirectory.db_url = db_url
+    if db_url is not None:  # None: the course config's gradebook, as `nbgrader generate_assignment` uses
+        config.CourseDirectory.db_url = db_url
     config.CourseDirectory.db_assignments = []
     coursedir = CourseDirectory(config=config)
     api = NbGraderAPI(coursedir=coursedir, config=config)
@@ -133,11 +133,13 @@ def _files(folder: pathlib.Path) -> set[str]:
 
 
 def release(*, root: str | pathlib.Path = ".", assignments: list[str] | None = None,
-            check: bool = False, db_url: str | None = None) -> ReleaseReport:
+            check: bool = False, gradebook: bool = True, db_url: str | None = None) -> ReleaseReport:
     """Generate notebooks/chNN from solutions/chNN for every (or the given) assignment.
 
-    With ``check=True`` nothing is written: the report says which files would change
-    (``report.stale``). The gradebook is left alone unless ``db_url`` names one to update.
+    Like ``nbgrader generate_assignment``, a release also registers the notebooks' cells in the
+    course gradebook (the course config's ``db_url``, or `db_url`), which formgrader and autograde
+    need; ``gradebook=False`` skips that. With ``check=True`` nothing is written anywhere: the
+    report says which files would change (``report.stale``).
     """
     root = pathlib.Path(root).resolve()
     names = find_assignments(root) if assignments is None else list(assignments)
@@ -147,9 +149,9 @@ def release(*, root: str | pathlib.Path = ".", assignments: list[str] | None = N
     report = ReleaseReport(root=root, assignments=names, check=check)
     with tempfile.TemporaryDirectory(prefix="socklab-release-") as tmp:
         scratch = pathlib.Path(tmp)
-        db = scratch / "gradebook.db"
+        scratch_db = f"sqlite:///{scratch / 'gradebook.db'}"
         for name in names:
-            _generate(root, name, scratch / "out", f"sqlite:///{db}")
+            _generate(root, name, scratch / "out", db_url if (gradebook and not check) else scratch_db)
             generated_dir = scratch / "out" / name
             target_dir = root / "notebooks" / name
             generated = _files(generated_dir)
@@ -172,17 +174,7 @@ def release(*, root: str | pathlib.Path = ".", assignments: list[str] | None = N
                 report.removed.append(f"notebooks/{name}/{rel}")
                 if not check:
                     (target_dir / rel).unlink()
-        if db_url is not None and not check:
-            # Register the cells in an instructor gradebook: autograde looks the sources up there.
-            for name in names:
-                _generate(root, name, scratch / "db-out", db_url)
     return report
-
-
-def same_tree(a: pathlib.Path, b: pathlib.Path) -> bool:
-    """Do two folders hold the same files with the same bytes?"""
-    fa, fb = _files(a), _files(b)
-    return fa == fb and all(filecmp.cmp(a / f, b / f, shallow=False) for f in fa)
 
 
 # -- CLI -----------------------------------------------------------------------------------------
@@ -191,16 +183,14 @@ def add_arguments(parser) -> None:
     parser.add_argument("assignments", nargs="*", help="chNN folders to release (default: all)")
     parser.add_argument("--root", default=".", help="course root (default: current folder)")
     parser.add_argument("--check", action="store_true", help="only report whether notebooks/ is stale")
-    parser.add_argument("--gradebook", action="store_true",
-                        help="also register the cells in the course gradebook (grader/gradebook.db)")
+    parser.add_argument("--no-gradebook", action="store_true",
+                        help="do not register the notebooks in the course gradebook (grader/gradebook.db)")
 
 
 def run(args) -> int:
-    db_url = None
-    if args.gradebook:
-        db_url = "sqlite:///" + str(pathlib.Path(args.root).resolve() / "grader" / "gradebook.db")
     try:
-        report = release(root=args.root, assignments=args.assignments or None, check=args.check, db_url=db_url)
+        report = release(root=args.root, assignments=args.assignments or None, check=args.check,
+                         gradebook=not args.no_gradebook)
     except ReleaseError as exc:
         print(f"socklab release: {exc}")
         return 2

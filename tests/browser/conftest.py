@@ -75,7 +75,7 @@ def course(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def lab(chromium, course, tmp_path_factory, artifacts):
+def lab(course, tmp_path_factory, artifacts):
     """One real JupyterLab (instructor mode) on the course copy; stopped by PID at the end."""
     from socklab.lab import start_lab
 
@@ -118,6 +118,41 @@ def page(browser, lab, request, artifacts):
             except Exception:  # noqa: BLE001 - a broken page must not hide the real failure
                 pass
         context.close()
+
+
+@pytest.fixture(scope="session")
+def lab_page(browser, lab):
+    """One JupyterLab tab for the whole session: loading JupyterLab costs ~5 s, opening a notebook does not."""
+    from labdriver import open_lab
+
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="ko-KR")
+    context.set_default_timeout(30_000)
+    tab = context.new_page()
+    tab.page_errors = []
+    tab.on("pageerror", lambda error: tab.page_errors.append(str(error)))
+    open_lab(tab, lab)
+    try:
+        yield tab
+    finally:
+        context.close()
+
+
+@pytest.fixture
+def notebook_page(lab_page, request, artifacts):
+    """The shared JupyterLab tab; afterwards every notebook is closed and its kernel shut down."""
+    from labdriver import close_all
+
+    lab_page.page_errors.clear()
+    try:
+        yield lab_page
+    finally:
+        failed = getattr(request.node, "rep_call", None)
+        if failed is not None and failed.failed:
+            try:
+                lab_page.screenshot(path=str(artifacts / f"FAILED-{_safe(request.node.name)}.png"))
+            except Exception:  # noqa: BLE001 - a broken page must not hide the real failure
+                pass
+        close_all(lab_page)
 
 
 def _safe(name: str) -> str:

@@ -107,21 +107,59 @@ def read_cells(path: Path) -> list[Cell]:
     return cells
 
 
+def open_lab(page, server, *, timeout_ms: int = 60_000) -> None:
+    """Load JupyterLab (from an empty workspace) and wait until it has restored its layout."""
+    page.goto(server.url("lab?reset"))
+    page.wait_for_function("() => !!(window.jupyterapp && window.jupyterapp.shell)", timeout=timeout_ms)
+    page.evaluate("async () => { await window.jupyterapp.restored; }")
+
+
 def open_notebook(page, server, relpath: str, *, timeout_ms: int = 60_000) -> None:
-    """Open `relpath` in JupyterLab and wait until its kernel is idle."""
-    # ?reset: start from an empty workspace, not the tabs the previous test left open
-    page.goto(server.url(f"lab/tree/{relpath}?reset"))
-    page.wait_for_selector(".jp-NotebookPanel .jp-Notebook .jp-Cell", timeout=timeout_ms)
+    """Open `relpath` (as a double-click in the file browser does) and wait until its kernel is idle."""
+    if not page.evaluate("() => !!(window.jupyterapp && window.jupyterapp.shell)"):
+        open_lab(page, server, timeout_ms=timeout_ms)
+    page.evaluate("(path) => window.jupyterapp.commands.execute('docmanager:open', {path})", relpath)
     page.wait_for_function(
         f"() => {{ const p = {_PANEL}; return !!p && p.context && p.context.path === {json.dumps(relpath)}; }}",
         timeout=timeout_ms)
+    page.wait_for_selector(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook .jp-Cell", timeout=timeout_ms)
     page.wait_for_function(_KERNEL_IDLE, timeout=timeout_ms)
 
 
+def close_all(page) -> None:
+    """Close every tab without saving and shut every kernel down (ready for the next test)."""
+    page.keyboard.press("Escape")  # a dialog left open by a failed test
+    page.evaluate("""async () => {
+        const app = window.jupyterapp;
+        if (!app) return;
+        for (const widget of Array.from(app.shell.widgets('main'))) {
+            if (widget.context) widget.context.model.dirty = false;
+            widget.dispose();
+        }
+        await app.serviceManager.sessions.shutdownAll();
+    }""")
+
+
 def run_all(page, *, timeout_ms: int = 120_000) -> None:
-    """Run > Run All Cells, through the menu bar, and wait for the last cell to finish."""
+    """Run > Run All Cells, through the menu bar, and wait for the last cell to finish.
+
+    The command's own promise (seen through ``commandExecuted``) settles when every
+    queued cell has finished, so there is no window where the page only looks idle.
+    """
+    page.evaluate("""() => {
+        const commands = window.jupyterapp.commands;
+        window.__socklabRunAll = 'waiting';
+        const seen = (sender, args) => {
+            if (args.id !== 'notebook:run-all-cells') return;
+            commands.commandExecuted.disconnect(seen);
+            window.__socklabRunAll = 'running';
+            Promise.resolve(args.result).finally(() => { window.__socklabRunAll = 'done'; });
+        };
+        commands.commandExecuted.connect(seen);
+    }""")
     page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
     page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
+    page.wait_for_function("() => window.__socklabRunAll === 'done'", timeout=timeout_ms)
     page.wait_for_function(_RUN_FINISHED, timeout=timeout_ms)
 
 
@@ -194,14 +232,6 @@ def widget_drawn(page, cell: Cell, *, timeout_ms: int = 15_000) -> bool:
     except Exception:  # noqa: BLE001
         return False
     return True
-
-
-def shutdown_kernel(page) -> None:
-    """Shut the front notebook's kernel down (keeps the 2-core machine free for the next one)."""
-    page.evaluate(f"""async () => {{
-        const p = {_PANEL};
-        if (p && p.sessionContext) await p.sessionContext.shutdown();
-    }}""")
 
 
 def screenshot_cells(page, cells: list[Cell], path: Path, *, predicate) -> Path | None:

@@ -58,12 +58,9 @@ def test_lab_never_calls_home(lab):
     assert lab.api("lab/api/update")["notification"] is None
 
 
-def test_page_has_nbgrader_widgets_and_no_news_popup(page, lab, artifacts):
+def test_page_has_nbgrader_widgets_and_no_news_popup(notebook_page, artifacts):
     """Does the page load nbgrader's and ipywidgets' extensions, without asking about Jupyter news?"""
-    page.goto(lab.lab_url + "&reset")
-    page.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell && "
-                           "document.querySelector('.jp-DirListing-content')")
-    page.evaluate("() => window.jupyterapp.restored")
+    page = notebook_page  # freshly loaded by the lab_page fixture
     config = json.loads(page.locator("#jupyter-config-data").text_content())
     assert ANNOUNCEMENTS_PLUGIN in config["disabledExtensions"]
     active = page.evaluate("(ids) => ids.filter(id => window.jupyterapp.isPluginActivated(id))",
@@ -76,9 +73,10 @@ def test_page_has_nbgrader_widgets_and_no_news_popup(page, lab, artifacts):
         assert menu.get_by_text(entry, exact=True).count() == 1, f"Nbgrader menu lacks {entry!r}"
     page.screenshot(path=str(artifacts / "lab-nbgrader-menu.png"))
     page.keyboard.press("Escape")
-    assert page.locator(".jp-Notification-Toast, .Toastify__toast", has_text="news").count() == 0
-    assert page.get_by_role("tab", name="Create Assignment").count() + \
-        page.locator("[title='Create Assignment'], [data-id*='create-assignment'], [data-id*='nbgrader']").count() > 0
+    assert page.locator(".jp-Notification-Toast, .Toastify__toast").count() == 0, "a notification popped up"
+    assert page.evaluate("() => document.querySelector('.jp-Notification-Status').textContent.trim()") == "0"
+    sidebar = page.locator(".jp-SideBar.jp-mod-right .lm-TabBar-tab", has_text="Create Assignment")
+    assert sidebar.count() == 1, "no Create Assignment panel in the right sidebar"
 
 
 def _read_until(process, pattern: re.Pattern, deadline: float) -> re.Match:
@@ -107,7 +105,8 @@ def _alive(pid: int) -> bool:
 
 
 def test_make_lab_prints_url_and_ctrl_c_stops_kernels(course, tmp_path):
-    """Does `python -m socklab.lab` print a working URL with its token, and does Ctrl-C end the server and its kernels?"""
+    """Does `make lab` (python -m socklab.lab) print a working URL with its token, keep the answers out of the
+    student's file browser, and end the server and its kernels on Ctrl-C?"""
     env = dict(os.environ, PYTHONUNBUFFERED="1")
     with open(tmp_path / "lab.err", "wb") as err:
         process = subprocess.Popen(
@@ -120,6 +119,12 @@ def test_make_lab_prints_url_and_ctrl_c_stops_kernels(course, tmp_path):
         url, port, token = match.group(1), int(match.group(2)), match.group(3)
         with urllib.request.urlopen(url, timeout=10) as response:
             assert response.status == 200
+        listing = urllib.request.Request(f"http://127.0.0.1:{port}/api/contents/",
+                                         headers={"Authorization": f"token {token}"})
+        with urllib.request.urlopen(listing, timeout=10) as response:
+            names = {entry["name"] for entry in json.loads(response.read())["content"]}
+        assert "notebooks" in names and not names & {"solutions", "grader"}, \
+            f"a student's file browser shows {sorted(names)}"
         info = next((course / ".jupyter-runtime" / "runtime").glob("jpserver-*.json"))
         server_pid = json.loads(info.read_text())["pid"]
         request = urllib.request.Request(f"http://127.0.0.1:{port}/api/kernels", method="POST",
@@ -141,7 +146,30 @@ def test_make_lab_prints_url_and_ctrl_c_stops_kernels(course, tmp_path):
     finally:
         process.stdout.close()
         if process.poll() is None:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=10)
-        if server_pid and _alive(server_pid):
-            os.killpg(server_pid, signal.SIGKILL)
+            process.send_signal(signal.SIGINT)  # let main() stop its server and kernels first
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait(timeout=10)
+        # Whatever main() could not clean up (it runs in its own session): by PID, from its info files.
+        for info in (course / ".jupyter-runtime" / "runtime").glob("jpserver-*.json"):
+            _kill_server(json.loads(info.read_text())["pid"])
+        if server_pid:
+            _kill_server(server_pid)
+
+
+def _kill_server(pid: int) -> None:
+    from socklab.lab import _descendants
+
+    try:
+        if b"jupyterlab" not in Path(f"/proc/{pid}/cmdline").read_bytes():
+            return  # gone, and the PID now belongs to someone else
+    except OSError:
+        return
+    for victim in [pid, *_descendants(pid)]:
+        if _alive(victim):
+            try:
+                os.kill(victim, signal.SIGKILL)
+            except ProcessLookupError:
+                pass

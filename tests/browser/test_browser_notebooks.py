@@ -6,7 +6,7 @@ import re
 import pytest
 from conftest import course_notebooks
 from labdriver import WIDGET_MIME, image_drawn, open_notebook, read_cells, report, run_all, run_all_past_errors, \
-    screenshot_cells, shutdown_kernel, widget_drawn
+    screenshot_cells, widget_drawn
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -54,14 +54,14 @@ def _shoot(page, cells, relpath, artifacts):
 
 
 @pytest.mark.parametrize("relpath", SOLUTIONS)
-def test_solution_notebook_runs_clean(page, lab, course, artifacts, relpath):
+def test_solution_notebook_runs_clean(notebook_page, lab, course, artifacts, relpath):
     """Does Run All on the solutions notebook pass every test with no error anywhere?"""
+    page = notebook_page
     cells = read_cells(course / relpath)
     open_notebook(page, lab, relpath)
     run_all(page)
     report(page, cells)
     _shoot(page, cells, relpath, artifacts)
-    shutdown_kernel(page)
 
     code = [c for c in cells if c.type == "code" and c.source.strip()]
     not_run = [c.label() for c in code if c.shown["execution_count"] is None]
@@ -73,14 +73,14 @@ def test_solution_notebook_runs_clean(page, lab, course, artifacts, relpath):
 
 
 @pytest.mark.parametrize("relpath", STUDENT)
-def test_student_notebook_shows_hints(page, lab, course, artifacts, relpath):
+def test_student_notebook_shows_hints(notebook_page, lab, course, artifacts, relpath):
     """Does the student notebook run its demos cleanly and answer each unsolved exercise with a short ko/en hint?"""
+    page = notebook_page
     cells = read_cells(course / relpath)
     open_notebook(page, lab, relpath)
     run_all_past_errors(page)
     report(page, cells)
     _shoot(page, cells, relpath, artifacts)
-    shutdown_kernel(page)
 
     code = [c for c in cells if c.type == "code" and c.source.strip()]
     not_run = [c.label() for c in code if c.shown["execution_count"] is None]

@@ -6,7 +6,7 @@ from pathlib import PurePosixPath
 
 import pytest
 from conftest import course_notebooks
-from labdriver import open_notebook, shutdown_kernel
+from labdriver import open_notebook
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -24,8 +24,9 @@ def _validate(page, lab, relpath: str):
 
 
 @pytest.mark.skipif(not SOLUTIONS, reason="no solutions/ch03 notebooks (see test_course_has_notebooks)")
-def test_validate_button_passes_solution(page, lab, artifacts):
+def test_validate_button_passes_solution(notebook_page, lab, artifacts):
     """Does the toolbar's Validate button report success on a solutions notebook?"""
+    page = notebook_page
     relpath = SOLUTIONS[0]
     dialog = _validate(page, lab, relpath)
     page.screenshot(path=str(artifacts / "validate-solution.png"))
@@ -33,12 +34,12 @@ def test_validate_button_passes_solution(page, lab, artifacts):
     assert dialog.locator(".validation-success").count() == 1, body[:2000]
     assert "Success! Your notebook passes all the tests." in body
     dialog.get_by_role("button", name="Ok").click()
-    shutdown_kernel(page)
 
 
 @pytest.mark.skipif(not STUDENT, reason="no notebooks/ch03 notebooks (see test_course_has_notebooks)")
-def test_validate_button_shows_hints_on_student_notebook(page, lab, artifacts):
+def test_validate_button_shows_hints_on_student_notebook(notebook_page, lab, artifacts):
     """Does Validate on an unsolved student notebook list failures with our ko/en hints, not tracebacks?"""
+    page = notebook_page
     relpath = STUDENT[-1]
     dialog = _validate(page, lab, relpath)
     page.screenshot(path=str(artifacts / "validate-student.png"))
@@ -47,7 +48,6 @@ def test_validate_button_shows_hints_on_student_notebook(page, lab, artifacts):
     assert "✗" in body and HANGUL.search(body), f"no ko/en hint in the validation report:\n{body[:2000]}"
     assert "Traceback (most recent call last)" not in body, body[:2000]
     dialog.get_by_role("button", name="Ok").click()
-    shutdown_kernel(page)
 
 
 @pytest.mark.skipif(not SOLUTIONS, reason="no solutions/ch03 notebooks (see test_course_has_notebooks)")

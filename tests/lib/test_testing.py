@@ -9,7 +9,7 @@ import pytest
 
 from socklab import testing
 from socklab.testing import (ExerciseFailed, TimeLimit, call_with_timeout, check_client, check_server,
-                             concurrent, empty, multi_chunk, round_trip, silent)
+                             concurrent, empty, multi_chunk, resetting, round_trip, silent)
 from socklab.testing import checks, limits, messages
 
 
@@ -138,6 +138,15 @@ def test_the_next_call_is_not_affected():
     assert time.monotonic() - start < 0.2
 
 
+def test_a_lambda_is_named_after_the_function_it_calls():
+    """When a grade cell wraps the student's function in a lambda, is the student's name shown?"""
+    def fetch(host, port, path):
+        raise NotImplementedError()
+
+    with pytest.raises(ExerciseFailed, match=r"fetch\(\) raised"):
+        call_with_timeout(lambda host, port: fetch(host, port, "/"), "127.0.0.1", 80, timeout=1)
+
+
 def test_not_a_function():
     """Does passing the result of a call instead of the function say so?"""
     with pytest.raises(ExerciseFailed, match="without calling it"):
@@ -174,6 +183,25 @@ def test_good_serial_echo_server_passes_every_single_client_check():
     replies = check_server(echo_serial, clients=[round_trip(b"hello"), multi_chunk(), empty(), silent(0.1)],
                            timeout=2)
     assert replies[0] == [b"hello"] and replies[1] == [checks.pattern(48 * 1024)] and replies[2:] == [[b""], [b""]]
+
+
+def test_resetting_client_needs_a_robust_server():
+    """Does a server that dies when a client resets get the 'try/except OSError' hint, while one that
+    catches it passes and serves the next client?"""
+    def robust(listener, n_clients):
+        for _ in range(n_clients):
+            conn, _ = listener.accept()
+            with conn:
+                try:
+                    while data := conn.recv(1024):
+                        conn.sendall(data)
+                except OSError:
+                    pass
+
+    assert check_server(robust, clients=[resetting(), round_trip(b"next")], timeout=1) == [[], [b"next"]]
+    with pytest.raises(ExerciseFailed, match="ConnectionResetError") as info:
+        check_server(echo_serial, clients=[resetting(), round_trip(b"next")], timeout=1)
+    assert "try/except OSError" in str(info.value)
 
 
 def test_threaded_server_passes_the_concurrent_check():
@@ -242,6 +270,15 @@ def test_crashing_server_reports_its_own_exception():
         check_server(crash, clients=[round_trip()], timeout=1)
     assert "KeyError: 'oops'" in str(info.value)
     assert f"line {_line_of(crash, 'raise KeyError')}" in str(info.value)
+
+
+def test_unfinished_exercise_reports_its_exception_even_in_the_concurrent_check():
+    """Does an unanswered exercise (raise NotImplementedError) say so, rather than 'not concurrent'?"""
+    def serve_concurrently(listener, n_clients):
+        raise NotImplementedError()
+
+    with pytest.raises(ExerciseFailed, match="NotImplementedError"):
+        check_server(serve_concurrently, clients=[concurrent()], timeout=1)
 
 
 def test_server_that_returns_too_early():

@@ -20,6 +20,10 @@ def test_solutions_run_top_to_bottom_with_every_grade_cell_passing(name):
     assert not failed, f"{name}: cells with errors: {failed}"
     grade_cells = [c for c in run.nb.cells if c.cell_type == "code" and nbgrader_meta(c).get("grade")]
     assert grade_cells and all(c.get("execution_count") for c in grade_cells), "every grade cell must have run"
+    # nbgrader reads a grade cell's result value as partial credit: passing cells must show none.
+    shown = [nbgrader_meta(c)["grade_id"] for c in grade_cells
+             if any(o.get("output_type") in ("execute_result", "display_data") for o in c.outputs)]
+    assert not shown, f"grade cells that display a value (nbgrader would try to read it as a score): {shown}"
     # Budget: the bench measures <= 8 s; a loaded CI machine gets generous headroom here.
     assert run.elapsed < 45, f"{name} took {run.elapsed:.1f} s"
 

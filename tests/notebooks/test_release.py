@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 import subprocess
 import sys
 
@@ -21,14 +22,29 @@ def test_regenerating_into_a_scratch_course_gives_the_committed_bytes(regenerate
 
 
 def test_release_rewrites_only_what_changed_and_removes_strays(regenerated):
-    """Does release rewrite just the damaged notebook, delete the stray, and leave the gradebook alone?"""
+    """Does release rewrite just the damaged notebook and delete the stray file?"""
     root, written, _ = regenerated
     assert written.written == [f"notebooks/ch03/{NAMES[0]}"] and written.removed == ["notebooks/ch03/stray.ipynb"]
-    assert not (root / "grader" / "gradebook.db").exists(), "release must not touch the course gradebook"
+
+
+def test_release_registers_the_notebooks_in_the_course_gradebook(regenerated):
+    """Like nbgrader generate_assignment, does release put ch03's notebooks and grade cells in the gradebook?"""
+    root, _, _ = regenerated
+    db = root / "grader" / "gradebook.db"
+    assert db.is_file(), "formgrader and autograde need the assignment in grader/gradebook.db"
+    con = sqlite3.connect(db)
+    try:
+        notebooks = con.execute("select notebook.name from notebook join assignment "
+                                "on notebook.assignment_id = assignment.id where assignment.name = 'ch03'").fetchall()
+        cells, points = con.execute("select count(*), sum(max_score) from grade_cells").fetchone()
+    finally:
+        con.close()
+    assert sorted(n for (n,) in notebooks) == sorted(name.removesuffix(".ipynb") for name in NAMES)
+    assert cells == 14 and points >= 50
 
 
 def test_check_mode_reports_clean_after_a_release_without_writing(regenerated):
-    """Right after a release, does check=True report nothing stale?"""
+    """Right after a release, does check=True report nothing stale (and write nothing)?"""
     _, _, checked = regenerated
     assert checked.check and not checked.stale and checked.assignments == ["ch03"], checked.text()
     assert "up to date" in checked.text()
@@ -37,8 +53,10 @@ def test_check_mode_reports_clean_after_a_release_without_writing(regenerated):
 def test_the_two_trees_list_the_same_files():
     """Do solutions/ch03 and notebooks/ch03 hold exactly the same file names?"""
     def names(folder):
-        return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
-    assert names(SOLUTIONS) == names(RELEASED)
+        # Hidden entries (.ipynb_checkpoints from a JupyterLab session) are git-ignored and nbgrader skips them.
+        rels = (p.relative_to(folder) for p in folder.rglob("*") if p.is_file())
+        return sorted(r for r in rels if not any(part.startswith(".") for part in r.parts))
+    assert [r.as_posix() for r in names(SOLUTIONS)] == [r.as_posix() for r in names(RELEASED)]
 
 
 def test_source_notebooks_match_their_generator():

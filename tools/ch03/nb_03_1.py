@@ -160,8 +160,8 @@ def build() -> Notebook:
         # 데모 (demo): 웹 서버와 클라이언트, 양쪽의 소켓 호출 추적 / both ends traced
         if not env.under_nbgrader():
             from socklab import trace
-            web = servers.web_server(name="apache")
-            with trace.trace() as t:
+            with trace.trace() as t:                     # 서버의 socket/bind/listen까지 기록 / server setup too
+                web = servers.web_server(name="apache")
                 response = clients.http_get(web.address)
                 web.log.wait_for(lambda log: any(e.kind == "close" for e in log.events), 2.0)
             print(response.status, response.reason)
@@ -313,10 +313,10 @@ def build() -> Notebook:
         ''')
     nb.grade("q03_4_echo_server", 8, '''
         """연습 4: 에코 서버 / exercise 4: echo server (8점)"""
-        testing.check_server(serve_echo, clients=[testing.round_trip(b"hello, echo"), testing.round_trip(b"second client")],
-                             timeout=3)
+        replies = testing.check_server(serve_echo, clients=[testing.round_trip(b"hello, echo"),
+                                                            testing.round_trip(b"second client")], timeout=3)
         ### BEGIN HIDDEN TESTS
-        testing.check_server(serve_echo, clients=[
+        replies = testing.check_server(serve_echo, clients=[
             testing.multi_chunk(48 * 1024, pieces=4),   # more than one recv() can return
             testing.silent(0.2),                        # connects, sends nothing, leaves
             testing.empty(),                            # sends nothing, half-closes at once

@@ -119,9 +119,9 @@ def build() -> Notebook:
         ''')
     nb.grade("q03_6_concurrent", 8, '''
         """연습 6: 동시 처리 서버 / exercise 6: concurrent server (8점)"""
-        testing.check_server(serve_concurrently, clients=[testing.concurrent([b"alpha", b"bravo"])], timeout=2)
+        replies = testing.check_server(serve_concurrently, clients=[testing.concurrent([b"alpha", b"bravo"])], timeout=2)
         ### BEGIN HIDDEN TESTS
-        testing.check_server(serve_concurrently, clients=[
+        replies = testing.check_server(serve_concurrently, clients=[
             testing.concurrent([b"one", b"two", b"three", b"four"]),
             testing.multi_chunk(48 * 1024, pieces=4),
             testing.round_trip(b"last one"),

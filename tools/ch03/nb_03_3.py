@@ -5,7 +5,7 @@ from .common import Notebook, section
 
 SETUP = '''
 # 준비 (setup) — 잠긴 셀입니다. 먼저 실행하세요. / Locked: run it first.
-import errno, os, socket, time
+import errno, os, pathlib, socket, time
 from socklab import env, servers, clients, testing, ports
 from socklab.testing import call_with_timeout, check, expect_equal, fail
 testing.install_hint_display()   # 실패하면 한국어/영어 힌트만 보여 줍니다 / failures show ko/en hints
@@ -328,6 +328,20 @@ def build() -> Notebook:
         echo.stop()
         ''')
 
+    nb.code('''
+        # 데모 (demo): 여러분의 함수로 본 임시 포트, 커널 범위와 IANA 범위 나란히 / your ports beside both ranges
+        if not env.under_nbgrader():
+            echo = servers.echo_server(name="echo-03-3")
+            try:
+                low, high = kernel_port_range()
+                for _ in range(3):
+                    p = my_ephemeral_port(echo.address)
+                    print(f"{p}: 커널 범위 (kernel) {low}-{high} 안? {low <= p <= high} | "
+                          f"IANA 49152-65535 안? {p in ports.IANA_DYNAMIC}")
+            except NotImplementedError:
+                print("연습 12를 먼저 풀어 보세요 / solve exercise 12 first")
+        ''')
+
     nb.md(section('''
         ### 연습 13 (5점): bind 오류를 이름으로 (bind errors by name)
 
@@ -372,8 +386,8 @@ def build() -> Notebook:
         ### BEGIN HIDDEN TESTS
         udp = servers.udp_echo_server(name="q13-udp")   # TCP와 UDP의 포트는 서로 다른 공간 / separate spaces
         expect_equal(call_with_timeout(try_bind, *udp.address), "ok", "UDP가 쓰는 번호에 TCP bind", "TCP bind on a port UDP uses")
-        with open("/proc/sys/net/ipv4/ip_nonlocal_bind") as f:   # 1이면 없는 주소에도 bind 허용 / 1 allows any address
-            nonlocal_ok = f.read().strip() == "1"
+        knob = pathlib.Path("/proc/sys/net/ipv4/ip_nonlocal_bind")   # 1이면 없는 주소에도 bind 허용 / 1 allows any address
+        nonlocal_ok = knob.exists() and knob.read_text().strip() == "1"
         expect_equal(call_with_timeout(try_bind, "192.0.2.1", 0), "ok" if nonlocal_ok else "EADDRNOTAVAIL",
                      "이 컴퓨터에 없는 주소 (bind는 패킷을 보내지 않음)", "an address this machine does not have (bind sends nothing)")
         busy_again = call_with_timeout(try_bind, *busy.address)

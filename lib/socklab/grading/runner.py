@@ -19,6 +19,7 @@ import sys
 import tempfile
 import threading
 import time
+import warnings
 from pathlib import Path
 
 from . import gradebook as gbk
@@ -106,6 +107,17 @@ def grade(*, assignment: str, root: Path | None = None, jobs: int | None = None,
           limits: Limits | None = None, progress: bool | None = None, feedback: bool = True,
           log=None) -> GradeReport:
     """Autograde every submission of `assignment` (or just `students`) into the nbgrader gradebook."""
+    from sqlalchemy.exc import SAWarning
+
+    with warnings.catch_warnings():
+        # nbgrader's own add_submission trips an SQLAlchemy autoflush warning; it is harmless.
+        warnings.simplefilter("ignore", SAWarning)
+        return _grade(assignment=assignment, root=root, jobs=jobs, students=students, import_path=import_path,
+                      isolation=isolation, limits=limits, progress=progress, feedback=feedback, log=log)
+
+
+def _grade(*, assignment, root, jobs, students, import_path, isolation, limits, progress, feedback,
+           log) -> GradeReport:
     t0 = time.monotonic()
     log = log or sys.stderr
     root = Path(root).resolve() if root else find_root()

@@ -5,7 +5,7 @@
 7
 """
 from socklab.testing.checks import (ECHO, Scenario, check_client, check_server, concurrent, empty, multi_chunk,
-                                    round_trip, silent)
+                                    resetting, round_trip, silent)
 from socklab.testing.display import install_hint_display, uninstall_hint_display
 from socklab.testing.limits import Run, call_with_timeout
 from socklab.testing.messages import (ExerciseFailed, TimeLimit, check, describe_exception, expect_equal,
@@ -15,5 +15,5 @@ __all__ = [
     "ExerciseFailed", "TimeLimit", "fail", "check", "expect_equal", "describe_exception",
     "call_with_timeout", "Run", "install_hint_display", "uninstall_hint_display",
     "check_server", "check_client", "Scenario", "ECHO", "round_trip", "multi_chunk", "empty", "silent",
-    "concurrent",
+    "resetting", "concurrent",
 ]

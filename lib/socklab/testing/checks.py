@@ -15,7 +15,7 @@ from typing import Any
 from socklab.testing.limits import Run
 from socklab.testing.messages import ExerciseFailed, TimeLimit, _short, describe_exception
 
-__all__ = ["Scenario", "round_trip", "multi_chunk", "empty", "silent", "concurrent", "check_server",
+__all__ = ["Scenario", "round_trip", "multi_chunk", "empty", "silent", "resetting", "concurrent", "check_server",
            "check_client", "ECHO"]
 
 #: ``expect=ECHO`` (the default): the reply must be exactly what the client sent.
@@ -54,6 +54,12 @@ def _where_differs(got: bytes, wanted: bytes) -> str:
         return f"\n길이 / length: {len(got)} 바이트 받음, {len(wanted)} 바이트 기대 / got {len(got)} bytes, expected {len(wanted)}"
     first = next(i for i, (a, b) in enumerate(zip(got, wanted)) if a != b)
     return f"\n처음 다른 위치 / first difference at byte {first}"
+
+
+_RESET_HINT = ("클라이언트가 연결을 먼저 끊어도 서버는 살아 있어야 합니다: 연결 하나의 recv()/sendall()을 "
+               "try/except OSError로 감싸세요",
+               "a client may drop the connection first and the server must survive: wrap one connection's "
+               "recv()/sendall() in try/except OSError")
 
 
 def _clients():
@@ -109,6 +115,19 @@ def silent(hold: float = 0.3) -> Scenario:
                     hint_en="send nothing back when you received nothing")
 
 
+def resetting(data: bytes = b"bye") -> Scenario:
+    """A client that sends `data`, then aborts the connection (RST) without reading the reply.
+    The server must survive it (catch ConnectionResetError/BrokenPipeError) and serve the next client."""
+    def action(address, timeout):
+        _clients().early_close_client(address, data, timeout=timeout)
+        return []
+    return Scenario("resets the connection (RST)", 1, action,
+                    hint_ko="상대가 연결을 끊으면 recv()/sendall()이 ConnectionResetError를 낼 수 있습니다: "
+                            "except OSError로 그 연결만 닫고 계속하세요",
+                    hint_en="when the peer resets, recv()/sendall() may raise ConnectionResetError: catch "
+                            "OSError, close that connection and go on")
+
+
 def concurrent(payloads: Sequence[bytes] = (b"first client", b"second client", b"third client"), *,
                interleave: bool = True, expect: Any = ECHO) -> Scenario:
     """Several clients at once. With ``interleave=True`` each waits, mid-message, until all others got a
@@ -148,10 +167,15 @@ def _counting(listener: socket.socket) -> list[int]:
 def _explain(scenario: Scenario, exc: Exception, run: Run, accepted: int, needed: int) -> ExerciseFailed:
     if scenario.crash_first:
         run.done.wait(0.2)  # a server that just crashed explains the failure better than the client can
-        if run.error is not None:
-            failure = run.failure()
-            failure.detail = (f"{failure.detail}\n" if failure.detail else "") + f"(client: {scenario.label})"
-            return failure
+    # A concurrency check's clients give up and close, which can make a serial server fail with an
+    # OSError afterwards: that is a consequence. Any other exception (NotImplementedError, TypeError)
+    # is the cause.
+    if run.error is not None and (scenario.crash_first or not isinstance(run.error, OSError)):
+        failure = run.failure()
+        failure.detail = (f"{failure.detail}\n" if failure.detail else "") + f"(client: {scenario.label})"
+        if isinstance(run.error, (ConnectionResetError, BrokenPipeError)):
+            failure.hint_ko, failure.hint_en = _RESET_HINT
+        return failure
     if isinstance(exc, ExerciseFailed):
         return exc
     said = f"{getattr(exc, 'ko', '')}\n{getattr(exc, 'en', '')}".strip() or describe_exception(exc)

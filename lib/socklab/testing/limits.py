@@ -113,6 +113,16 @@ def _raise_in_thread(thread: threading.Thread, exc_type: type[BaseException]) ->
         ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(thread.ident), ctypes.py_object(exc_type))
 
 
+def _display_name(fn: Any) -> str:
+    """The name students know: for ``lambda host, port: fetch(host, port, "/")`` that is 'fetch'."""
+    name = getattr(fn, "__name__", None) or type(fn).__name__
+    if name == "<lambda>":
+        code = getattr(fn, "__code__", None)
+        names = (*code.co_names, *code.co_freevars) if code else ()
+        return names[0] if names else "lambda"
+    return name
+
+
 class _Stopped(BaseException):
     """Injected into a student thread that overran its time limit (never shown to students)."""
 
@@ -127,7 +137,7 @@ class Run:
     def __init__(self, fn: Callable[..., Any], args: tuple = (), kwargs: dict | None = None, *,
                  sockets: Iterable[socket.socket] = (), name: str | None = None) -> None:
         self.fn, self.args, self.kwargs = fn, args, kwargs or {}
-        self.name = name or getattr(fn, "__name__", "function")
+        self.name = name or _display_name(fn)
         self.extra_sockets = list(sockets)
         self.tracker = SocketTracker()
         self.value: Any = None
