@@ -107,21 +107,24 @@ class LabServer:
         if self._stopped:
             return
         self._stopped = True
-        children = self.descendants()
+        # Remember each process by (pid, start time): once the server is gone its PIDs can be
+        # reused by strangers, who must never receive our SIGKILL.
+        known = {pid: _start_time(pid) for pid in [self.pid, *self.descendants()]}
         if self.process.poll() is None:
             _signal_group(self.pid, signal.SIGTERM)
             try:
                 self.process.wait(timeout=timeout)
             except subprocess.TimeoutExpired:
                 pass
-        for pid in [self.pid, *children]:
-            _signal_group(pid, signal.SIGKILL)
-            _signal_pid(pid, signal.SIGKILL)
+        for pid, started in known.items():
+            if started is not None and _start_time(pid) == started:
+                _signal_group(pid, signal.SIGKILL)  # a kernel leads its own group (its children too)
+                _signal_pid(pid, signal.SIGKILL)
         try:
             self.process.wait(timeout=timeout)
         except subprocess.TimeoutExpired:  # pragma: no cover - SIGKILL cannot be ignored
             pass
-        _reap(children, deadline=time.monotonic() + timeout)
+        _reap(known, deadline=time.monotonic() + timeout)
 
     def __enter__(self) -> LabServer:
         return self
@@ -301,21 +304,23 @@ def _signal_pid(pid: int, sig: int) -> None:
         pass
 
 
-def _reap(pids: list[int], *, deadline: float) -> None:
-    # Kernels are the server's children, so once it is gone they are re-parented and
-    # reaped by init; wait (bounded) until /proc no longer lists them.
-    while pids and time.monotonic() < deadline:
-        pids = [pid for pid in pids if _alive(pid)]
-        if pids:
-            time.sleep(0.05)
-
-
-def _alive(pid: int) -> bool:
+def _start_time(pid: int) -> int | None:
+    """When `pid` started (clock ticks since boot), or None if it is gone or a zombie."""
     try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except OSError:
-        return False
-    return state != "Z"
+        return None
+    return None if fields[0] == "Z" else int(fields[19])
+
+
+def _reap(known: dict[int, int | None], *, deadline: float) -> None:
+    # Kernels are the server's children, so once it is gone they are re-parented and
+    # reaped by init; wait (bounded) until none of them is alive any more.
+    pending = [pid for pid, started in known.items() if started is not None]
+    while pending and time.monotonic() < deadline:
+        pending = [pid for pid in pending if _start_time(pid) == known[pid]]
+        if pending:
+            time.sleep(0.05)
 
 
 def main(argv: list[str] | None = None) -> int:

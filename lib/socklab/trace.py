@@ -260,20 +260,15 @@ class Trace:
 
     def figure(self, *, max_calls: int = 60):
         """A matplotlib Figure: Server and Client lanes, arrows for connect→accept, data and EOF."""
+        from socklab._figures import register_figure_png
         from socklab._trace_figure import draw
+        register_figure_png()  # so a cell that ends in t.figure() shows the picture
         return draw(self.calls, max_calls=max_calls)
 
     def show(self) -> None:
         """Display the sequence diagram in a notebook (prints the text table elsewhere)."""
-        try:
-            from IPython import get_ipython
-            from IPython.display import display
-        except ImportError:
-            get_ipython = None
-        if get_ipython is not None and get_ipython() is not None:
-            display(self.figure())
-        else:
-            print(self.text())
+        from socklab._figures import show_figure
+        show_figure(self.figure(), self.text())
 
 
 def trace() -> Trace:

@@ -9,23 +9,15 @@ from __future__ import annotations
 import os
 import shutil
 from pathlib import Path
-
 import pytest
 
-from labdriver import CHROMIUM_ARGS
+from labdriver import ARTIFACTS, CHROMIUM_ARGS, SOURCE
 from support import strict_skip
 
-REPO = Path(__file__).resolve().parents[2]
-# The course under test; another one (e.g. a scratch course while notebooks are written)
-# can be named with SOCKLAB_BROWSER_COURSE.
-SOURCE = Path(os.environ.get("SOCKLAB_BROWSER_COURSE") or REPO).resolve()
-ARTIFACTS = REPO / "tests" / "artifacts" / "browser"
 INSTALL_HINT = (
     "Chromium is needed for the browser tests: `sudo apt-get install chromium` (Debian/Ubuntu), "
     "or point SOCKLAB_CHROMIUM at a Chromium/Chrome binary. Playwright's browser download is not used."
 )
-
-pytestmark = pytest.mark.browser
 
 
 def chromium_path() -> str | None:
@@ -35,11 +27,6 @@ def chromium_path() -> str | None:
         if candidate and os.access(candidate, os.X_OK):
             return candidate
     return None
-
-
-def course_notebooks(folder: str) -> list[str]:
-    """Relative paths of the ch03 notebooks in `folder` of the repository (collection time)."""
-    return sorted(p.relative_to(SOURCE).as_posix() for p in (SOURCE / folder / "ch03").glob("*.ipynb"))
 
 
 @pytest.fixture(scope="session")

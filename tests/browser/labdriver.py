@@ -7,9 +7,16 @@ model says which output is an error; the DOM says what was rendered).
 from __future__ import annotations
 
 import json
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+# The course under test; another one (e.g. a scratch course while notebooks are being
+# written) can be named with SOCKLAB_BROWSER_COURSE.
+SOURCE = Path(os.environ.get("SOCKLAB_BROWSER_COURSE") or REPO).resolve()
+ARTIFACTS = REPO / "tests" / "artifacts" / "browser"
 
 CHROMIUM_ARGS = [
     "--disable-background-networking",
@@ -66,6 +73,11 @@ _CELL_REPORT = f"""() => {{
 }}"""
 
 
+def course_notebooks(folder: str) -> list[str]:
+    """Relative paths of the ch03 notebooks in `folder` of the course (at collection time)."""
+    return sorted(p.relative_to(SOURCE).as_posix() for p in (SOURCE / folder / "ch03").glob("*.ipynb"))
+
+
 @dataclass
 class Cell:
     """One notebook cell: its nbgrader role (from the file) and what the browser showed."""
@@ -114,16 +126,23 @@ def open_lab(page, server, *, timeout_ms: int = 60_000) -> None:
     page.evaluate("async () => { await window.jupyterapp.restored; }")
 
 
-def open_notebook(page, server, relpath: str, *, timeout_ms: int = 60_000) -> None:
-    """Open `relpath` (as a double-click in the file browser does) and wait until its kernel is idle."""
+def open_notebook(page, server, relpath: str, *, kernel: bool = True, timeout_ms: int = 60_000) -> None:
+    """Open `relpath` (as a double-click in the file browser does) and wait until its kernel is idle.
+
+    ``kernel=False`` is the file browser's "Open With > Notebook (no kernel)".
+    """
     if not page.evaluate("() => !!(window.jupyterapp && window.jupyterapp.shell)"):
         open_lab(page, server, timeout_ms=timeout_ms)
-    page.evaluate("(path) => window.jupyterapp.commands.execute('docmanager:open', {path})", relpath)
+    args = {"path": relpath}
+    if not kernel:
+        args.update(factory="Notebook", kernelPreference={"shouldStart": False, "shouldReuse": False})
+    page.evaluate("(args) => window.jupyterapp.commands.execute('docmanager:open', args)", args)
     page.wait_for_function(
         f"() => {{ const p = {_PANEL}; return !!p && p.context && p.context.path === {json.dumps(relpath)}; }}",
         timeout=timeout_ms)
     page.wait_for_selector(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook .jp-Cell", timeout=timeout_ms)
-    page.wait_for_function(_KERNEL_IDLE, timeout=timeout_ms)
+    if kernel:
+        page.wait_for_function(_KERNEL_IDLE, timeout=timeout_ms)
 
 
 def close_all(page) -> None:
@@ -234,11 +253,20 @@ def widget_drawn(page, cell: Cell, *, timeout_ms: int = 15_000) -> bool:
     return True
 
 
-def screenshot_cells(page, cells: list[Cell], path: Path, *, predicate) -> Path | None:
-    """Scroll to the first cell matching `predicate` and save a screenshot of the page."""
+def screenshot_cells(page, cells: list[Cell], path: Path, *, predicate, focus: str | None = None) -> Path | None:
+    """Screenshot the page scrolled to the first cell matching `predicate`.
+
+    With `focus` (a CSS selector inside the cell, e.g. its output image) that element is
+    centred instead of the cell's top, so a tall cell still shows what matters.
+    """
     for cell in cells:
         if predicate(cell):
             scroll_to(page, cell)
+            if focus:
+                page.evaluate(f"""([i, selector]) => {{
+                    const target = {_PANEL}.content.widgets[i].node.querySelector(selector);
+                    if (target) target.scrollIntoView({{block: 'center'}});
+                }}""", [cell.index, focus])
             page.screenshot(path=str(path))
             return path
     return None

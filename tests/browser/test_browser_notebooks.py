@@ -4,9 +4,10 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest import course_notebooks
-from labdriver import WIDGET_MIME, image_drawn, open_notebook, read_cells, report, run_all, run_all_past_errors, \
-    screenshot_cells, widget_drawn
+from labdriver import (
+    WIDGET_MIME, course_notebooks, image_drawn, open_notebook, read_cells, report, run_all, run_all_past_errors,
+    screenshot_cells, widget_drawn,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -46,11 +47,12 @@ def _check_rendering(page, cells, relpath):
 def _shoot(page, cells, relpath, artifacts):
     page.screenshot(path=str(artifacts / _shot_name(relpath, "top")))
     screenshot_cells(page, cells, artifacts / _shot_name(relpath, "widget"),
-                     predicate=lambda c: WIDGET_MIME in c.shown.get("mimes", []))
+                     predicate=lambda c: WIDGET_MIME in c.shown.get("mimes", []), focus=".jupyter-widgets")
     screenshot_cells(page, cells, artifacts / _shot_name(relpath, "figure"),
-                     predicate=lambda c: c.shown.get("images"))
+                     predicate=lambda c: c.shown.get("images"), focus=".jp-OutputArea-output img")
     screenshot_cells(page, cells, artifacts / _shot_name(relpath, "exercise"),
-                     predicate=lambda c: c.role == "grade")
+                     predicate=lambda c: c.role == "grade" and (c.has_error or not any(x.has_error for x in cells)),
+                     focus=".jp-OutputArea-output")
 
 
 @pytest.mark.parametrize("relpath", SOLUTIONS)

@@ -5,8 +5,7 @@ import re
 from pathlib import PurePosixPath
 
 import pytest
-from conftest import course_notebooks
-from labdriver import open_notebook
+from labdriver import course_notebooks, open_notebook
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -16,7 +15,8 @@ HANGUL = re.compile(r"[\uac00-\ud7a3]")
 
 
 def _validate(page, lab, relpath: str):
-    open_notebook(page, lab, relpath)
+    # Validate runs the saved file in a kernel of its own: the tab needs none.
+    open_notebook(page, lab, relpath, kernel=False)
     page.locator(".jp-NotebookPanel-toolbar .validate-button").click()
     dialog = page.locator(".jp-Dialog", has_text="Validation Results")
     dialog.wait_for(timeout=150_000)  # nbgrader executes the whole notebook on the server

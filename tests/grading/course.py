@@ -119,7 +119,12 @@ def run_nbgrader(root: Path, *args: str, timeout: float = 600) -> subprocess.Com
 
 
 def release(root: Path, name: str) -> dict:
-    return json.loads((Path(root) / "notebooks" / ASSIGNMENT / f"{name}.ipynb").read_text())
+    return release_of(root, ASSIGNMENT, name)
+
+
+def release_of(root: Path, assignment: str, name: str) -> dict:
+    """The generated student notebook `name` of `assignment` as JSON."""
+    return json.loads((Path(root) / "notebooks" / assignment / f"{name}.ipynb").read_text())
 
 
 def fill(nb: dict, answers: dict[str, str]) -> dict:
@@ -132,9 +137,9 @@ def fill(nb: dict, answers: dict[str, str]) -> dict:
     return nb
 
 
-def submit(root: Path, student: str, notebooks: dict[str, dict | str | bytes]) -> Path:
-    """Place a submission in grader/submitted/<student>/fx01/ (dict = notebook JSON, str/bytes = raw)."""
-    folder = Path(root) / "grader" / "submitted" / student / ASSIGNMENT
+def submit(root: Path, student: str, notebooks: dict[str, dict | str | bytes], assignment: str = ASSIGNMENT) -> Path:
+    """Place a submission in grader/submitted/<student>/<assignment>/ (dict = JSON, str/bytes = raw)."""
+    folder = Path(root) / "grader" / "submitted" / student / assignment
     folder.mkdir(parents=True, exist_ok=True)
     for name, content in notebooks.items():
         path = folder / (name if name.endswith(".ipynb") else f"{name}.ipynb")
@@ -157,3 +162,28 @@ def expected_score(answers: dict[str, str]) -> float:
     pairs = {"a_add": ("fx01-basics", "t_add"), "a_reverse": ("fx01-basics", "t_reverse"),
              "a_echo": ("fx01-basics", "t_echo"), "a_double": ("fx01-extra", "t_double")}
     return float(sum(POINTS[nb][t] for a, (nb, t) in pairs.items() if answers.get(a) == SOLUTIONS[a]))
+
+
+def copy_course(root: Path, source_assignment: Path, *, timeout: int = 30) -> Path:
+    """A throwaway course whose one assignment is a copy of `source_assignment` (e.g. solutions/ch03)."""
+    root = Path(root)
+    (root / "grader").mkdir(parents=True, exist_ok=True)
+    (root / "nbgrader_config.py").write_text(_CONFIG.format(timeout=timeout))
+    import shutil
+
+    shutil.copytree(source_assignment, root / "solutions" / Path(source_assignment).name,
+                    ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
+    run_nbgrader(root, "generate_assignment", Path(source_assignment).name, "--force")
+    return root
+
+
+def solution_answers(root: Path, assignment: str, name: str) -> dict[str, str]:
+    """grade_id -> source of every solution cell of the instructor's notebook."""
+    nb = json.loads((Path(root) / "solutions" / assignment / f"{name}.ipynb").read_text())
+    out = {}
+    for cell in nb["cells"]:
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        if meta.get("solution"):
+            src = cell["source"]
+            out[meta["grade_id"]] = "".join(src) if isinstance(src, list) else src
+    return out

@@ -40,8 +40,8 @@ def _bad_answers(root: Path, escape: Path) -> dict:
             "    except OSError:\n        break\n    if pid == 0:\n        try:\n            time.sleep(2)\n"
             "        finally:\n            os._exit(0)\n    FORKED += 1\nprint('forked', FORKED)\n"
             "def add(a, b):\n    return a + b")},
-        "memhog": {**S, "a_add": "def add(a, b):\n    hog = []\n    for _ in range(48):\n"
-                                  "        hog.append(b'x' * (64 << 20))\n    del hog\n    return a + b"},
+        "memhog": {**S, "a_add": "def add(a, b):\n    hog = []\n    for _ in range(12):\n"
+                                  "        hog.append(bytes(256 << 20))\n    del hog\n    return a + b"},
         "outflood": {**partial, "a_reverse": "import sys\nfor _ in range(100):\n    sys.stdout.write('x' * 1_000_000)\n"
                                              "def reverse(s):\n    return s[::-1]"},
         "netprobe": {**S, "a_add": (
@@ -64,9 +64,10 @@ def _bad_answers(root: Path, escape: Path) -> dict:
 
 # student -> (expected score, word expected in the reasons or None)
 EXPECTED = {
-    "hang_accept": (fx.TOTAL - 2, None), "hang_recv": (fx.TOTAL - 3, None),
+    "hang_accept": (fx.TOTAL - 2, "t_add: stopped at the per-cell time limit"),
+    "hang_recv": (fx.TOTAL - 3, "t_reverse: stopped at the per-cell time limit"),
     "swallow": (4.0, "ignored the interrupt"), "os_exit": (4.0, "kernel died"),
-    "forkflood": (7.0, None), "memhog": (fx.TOTAL - 2, None), "outflood": (7.0, None),
+    "forkflood": (7.0, None), "memhog": (fx.TOTAL - 2, "MemoryError"), "outflood": (7.0, "too much output"),
     "netprobe": (fx.TOTAL, None), "writeout": (fx.TOTAL, None), "readother": (fx.TOTAL, None),
     "deleted_test": (fx.TOTAL - 3, "t_reverse was deleted"), "edited_test": (fx.TOTAL - 2, "t_add was edited"),
     "invalid_json": (2.0, "invalid JSON"), "missing_nb": (2.0, "no fx01-basics.ipynb"),
@@ -107,6 +108,8 @@ def test_hostile_submissions_never_touch_good_ones(course, need_namespaces, tmp_
     for student, (score, word) in EXPECTED.items():
         row = report.student(student)
         assert row.score == score, (student, row.score, row.reasons)
+        if score < fx.expected_score(S) and student != "forkflood":
+            assert row.status != "ok" and row.reasons, (student, row.status)
         if word:
             assert word in " ".join(row.reasons), (student, row.reasons)
     assert not escape.exists() and not (course / "pwned.txt").exists() and not (course / "grader" / "pwned.txt").exists()

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import NAMES, RELEASED, SOLUTIONS, autograded, execute, nbgrader_meta, source
+from nbtools import NAMES, RELEASED, SOLUTIONS, autograded, execute, nbgrader_meta, source
 
 pytestmark = pytest.mark.slow
 
@@ -24,6 +24,9 @@ def test_solutions_run_top_to_bottom_with_every_grade_cell_passing(name):
     shown = [nbgrader_meta(c)["grade_id"] for c in grade_cells
              if any(o.get("output_type") in ("execute_result", "display_data") for o in c.outputs)]
     assert not shown, f"grade cells that display a value (nbgrader would try to read it as a score): {shown}"
+    traced = [c for c in run.nb.cells if c.cell_type == "code" and "trace.trace()" in source(c)]
+    for cell in traced:
+        assert any("image/png" in o.get("data", {}) for o in cell.outputs), "the sequence diagram is not an image"
     # Budget: the bench measures <= 8 s; a loaded CI machine gets generous headroom here.
     assert run.elapsed < 45, f"{name} took {run.elapsed:.1f} s"
 

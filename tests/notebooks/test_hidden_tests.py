@@ -11,7 +11,7 @@ import socket
 
 import pytest
 
-from conftest import NAMES, SOLUTIONS, load, nbgrader_meta, source
+from nbtools import NAMES, SOLUTIONS, load, nbgrader_meta, source
 
 HIDDEN_START, HIDDEN_END = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
 

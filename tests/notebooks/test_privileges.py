@@ -7,7 +7,7 @@ import shutil
 import subprocess
 import sys
 
-from conftest import ROOT, SOLUTIONS
+from nbtools import ROOT, SOLUTIONS
 from support import strict_skip
 
 # Runs the notebook's setup cell, the reference answer and the whole grade cell (hidden tests too).

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from conftest import NAMES, RELEASED, ROOT, SOLUTIONS
+from nbtools import NAMES, RELEASED, ROOT, SOLUTIONS
 from socklab.release import ReleaseError, normalise_notebook, release
 
 

@@ -167,7 +167,7 @@ def build() -> Notebook:
             print(response.status, response.reason)
             print(response.body.decode("utf-8", "replace")[:300])
             print(t.text())
-            t.show()
+            t.show()                                     # 양쪽의 순서도 / both ends, in time order
             from socklab import widgets
             display(widgets.server_log_view(web))   # 서버 기록 위젯 / the server's log as a widget
         ''')

@@ -65,7 +65,7 @@ def lock_filesystem(workdir: Path, hide: list[str]) -> list[str]:
             continue
         try:
             _mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, "size=64m,mode=1777")
-            if path in ("/tmp", "/dev/shm"):
+            if path == "/dev/shm":   # /tmp stays read-only: TMPDIR points into workdir
                 writable.add(path)
         except OSError as exc:
             notes.append(str(exc))

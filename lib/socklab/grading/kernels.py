@@ -46,10 +46,7 @@ def _make_executor_class():
             used = self._used.get(key, 0)
             self._used[key] = used + size
             if used >= self.output_budget:
-                if key not in self._noted:
-                    self._noted.add(key)
-                    outs.append(NotebookNode(output_type="stream", name="stdout",
-                                             text=f"\n[socklab: output over {self.output_budget} bytes dropped]\n"))
+                self._noted.add(cell_index)
                 return None
             if kind == "stream" and used + size > self.output_budget:
                 content["text"] = content["text"][: self.output_budget - used]
@@ -135,7 +132,8 @@ class KernelSession:
                               "the kernel was stopped")
                     cell.outputs.append(_error(TIME_LIMIT, reason))
         ep.set_widgets_metadata()
-        return {"status": status, "reason": reason, "notebook": nb, "timings": {"exec_s": time.monotonic() - t0}}
+        return {"status": status, "reason": reason, "notebook": nb, "truncated": sorted(ep._noted),
+                "timings": {"exec_s": time.monotonic() - t0}}
 
     def stop(self) -> None:
         try:

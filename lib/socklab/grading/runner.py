@@ -325,10 +325,10 @@ class _Pipeline:
             gbk.zero_grades(self.coursedir, self.assignment, job.student, job.notebook,
                             self.deleted[(job.student, job.notebook)])
         if outcome.get("status", "ok") != "ok":
-            result.status = "partial"
             result.reasons.append(outcome["reason"])
-        if self.deleted.get((job.student, job.notebook)):
-            result.status = "partial" if result.status == "ok" else result.status
+        result.reasons += _limit_notes(outcome["notebook"], outcome.get("truncated", []))
+        if result.reasons:
+            result.status = "partial"
 
     def conclude(self, sub: Submission, row: StudentResult) -> None:
         """Read the final scores back from the gradebook."""
@@ -342,6 +342,21 @@ class _Pipeline:
             if name in row.notebooks:
                 res = row.notebooks[name]
                 res.score, res.max_score, res.grades = nb["score"], nb["max_score"], nb["grades"]
+
+
+def _limit_notes(nb: dict, truncated: list[int]) -> list[str]:
+    """Reasons for cells the sandbox's limits stopped (time, memory, output)."""
+    notes = []
+    for index, cell in enumerate(nb.get("cells", [])):
+        name = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") or f"cell {index}"
+        if index in truncated:
+            notes.append(f"{name}: printed too much output; the rest was dropped")
+        for out in cell.get("outputs", []):
+            if out.get("output_type") == "error" and out.get("ename") == "CellTimeoutError":
+                notes.append(f"{name}: stopped at the per-cell time limit (stuck in accept()/recv() or a loop?)")
+            elif out.get("output_type") == "error" and out.get("ename") == "MemoryError":
+                notes.append(f"{name}: MemoryError: the memory limit was reached")
+    return list(dict.fromkeys(notes))
 
 
 class _Pool:

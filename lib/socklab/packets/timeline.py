@@ -9,6 +9,8 @@ from __future__ import annotations
 import struct
 from typing import NamedTuple
 
+from socklab._figures import register_figure_png
+
 from .offline import strip_link
 
 __all__ = ["Segment", "tcp_segments", "ports_of", "flag_names", "timeline_text", "timeline_figure",
@@ -184,23 +186,6 @@ def pair_with_trace(segments: list[Segment], calls) -> list[tuple[object, int]]:
     return pairs
 
 
-def _register_figure_png() -> None:
-    """Let a returned Figure show as a picture in Jupyter even though pyplot was never imported."""
-    try:
-        from IPython import get_ipython
-    except ImportError:
-        return
-    ip = get_ipython()
-    if ip is None or not hasattr(ip, "display_formatter"):
-        return
-    from IPython.core.pylabtools import print_figure
-    from matplotlib.figure import Figure
-    png = ip.display_formatter.formatters["image/png"]
-    if Figure in png.type_printers:
-        return
-    png.for_type(Figure, lambda fig: print_figure(fig, "png", bbox_inches="tight"))
-
-
 def timeline_figure(records, *, port: int | None = None, calls=()):
     """A matplotlib Figure of one TCP connection (the first, or the one on `port`).
 
@@ -243,5 +228,5 @@ def timeline_figure(records, *, port: int | None = None, calls=()):
                 fontsize=8, family="monospace",
                 bbox=dict(boxstyle="round,pad=0.2", fc="lightyellow", ec="0.5"))
     ax.set_title("TCP timeline (relative seq/ack)", fontsize=10)
-    _register_figure_png()
+    register_figure_png()
     return fig
