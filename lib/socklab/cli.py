@@ -11,7 +11,7 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callab
 
 
 def _register_builtin() -> None:
-    # Imports are local so `socklab --help` stays fast and one broken area cannot hide the others.
+    # Imports are local so `socklab --help` does not load nbgrader, scapy or matplotlib.
     from socklab import release as _release
     COMMANDS["release"] = ("regenerate notebooks/ from solutions/ (nbgrader, byte-stable)",
                            _release.add_arguments, _release.run)
@@ -23,7 +23,6 @@ def _register_builtin() -> None:
                          _grading.grade_arguments, _grading.grade_run)
     COMMANDS["check"] = ("run a notebook's tests (hidden ones too if the source is here) and explain",
                          _grading.check_arguments, _grading.check_run)
-    pass
 
 
 def build_parser() -> argparse.ArgumentParser:

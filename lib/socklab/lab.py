@@ -202,7 +202,8 @@ def start_lab(
     """
     root = Path(root or COURSE_ROOT).resolve()
     if not (root / "nbgrader_config.py").is_file():
-        raise LabError(f"{root} is not a socklab course (no nbgrader_config.py there)")
+        raise LabError(f"{root} is not a socklab course (no nbgrader_config.py there): "
+                       "run from the socklab repository or pass --root <repository>")
     state_dir = Path(state_dir or root / ".jupyter-runtime").resolve()
     token = token or secrets.token_hex(24)
     env = lab_env(state_dir, token=token)
@@ -330,10 +331,14 @@ def main(argv: list[str] | None = None) -> int:
                         help="student: open notebooks/; instructor: open solutions/ and formgrader")
     parser.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: any free port)")
     parser.add_argument("--root", type=Path, default=COURSE_ROOT, help="course root (default: this repository)")
+    parser.add_argument("--verbose", action="store_true", help="show JupyterLab's log here instead of in a file")
     args = parser.parse_args(argv)
+    root = args.root.resolve()
+    # The server's log is long and would push the URL off the screen: it goes to a file.
+    log_path = None if args.verbose else root / ".jupyter-runtime" / "jupyterlab.log"
     try:
-        server = start_lab(args.root, mode=args.mode, port=args.port)
-    except LabError as error:
+        server = start_lab(root, mode=args.mode, port=args.port, log_path=log_path)
+    except (LabError, ValueError) as error:
         print(f"socklab: {error}", file=sys.stderr)
         return 1
     print("\n" + "=" * 72)
@@ -341,16 +346,19 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  브라우저에서 이 주소를 여세요:\n\n    {server.lab_url}\n")
     if args.mode == "instructor":
         print(f"  Formgrader (nbgrader):\n\n    {server.url('formgrader')}\n")
+    if log_path is not None:
+        print(f"  JupyterLab log: {log_path}")
     print("  Stop with Ctrl-C. / 끝내려면 Ctrl-C.")
     print("=" * 72 + "\n", flush=True)
     try:
-        server.process.wait()
+        code = server.process.wait()
+        print(f"socklab: JupyterLab exited (code {code}).{_log_tail(server)}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("\nsocklab: stopping JupyterLab and its kernels ...", file=sys.stderr)
+        return 0
     finally:
         server.stop()
-    return 0
-
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -91,10 +91,9 @@ def page(browser, lab, request, artifacts):
     """A fresh browser tab; on failure a screenshot named after the test is kept."""
     context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="ko-KR")
     context.set_default_timeout(30_000)
-    tab = context.new_page()
-    errors: list[str] = []
-    tab.on("pageerror", lambda error: errors.append(str(error)))
-    tab.page_errors = errors
+    from labdriver import watch
+
+    tab = watch(context.new_page())
     try:
         yield tab
     finally:
@@ -110,13 +109,11 @@ def page(browser, lab, request, artifacts):
 @pytest.fixture(scope="session")
 def lab_page(browser, lab):
     """One JupyterLab tab for the whole session: loading JupyterLab costs ~5 s, opening a notebook does not."""
-    from labdriver import open_lab
+    from labdriver import open_lab, watch
 
     context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="ko-KR")
     context.set_default_timeout(30_000)
-    tab = context.new_page()
-    tab.page_errors = []
-    tab.on("pageerror", lambda error: tab.page_errors.append(str(error)))
+    tab = watch(context.new_page())
     open_lab(tab, lab)
     try:
         yield tab
@@ -129,7 +126,6 @@ def notebook_page(lab_page, request, artifacts):
     """The shared JupyterLab tab; afterwards every notebook is closed and its kernel shut down."""
     from labdriver import close_all
 
-    lab_page.page_errors.clear()
     try:
         yield lab_page
     finally:
@@ -140,6 +136,8 @@ def notebook_page(lab_page, request, artifacts):
             except Exception:  # noqa: BLE001 - a broken page must not hide the real failure
                 pass
         close_all(lab_page)
+        lab_page.page_errors.clear()  # each test answers for what happened during it
+        lab_page.external_requests.clear()
 
 
 def _safe(name: str) -> str:

@@ -119,6 +119,25 @@ def read_cells(path: Path) -> list[Cell]:
     return cells
 
 
+_LOCAL = ("http://127.0.0.1:", "ws://127.0.0.1:", "data:", "blob:", "about:")
+
+
+def watch(page):
+    """Record the page's JavaScript errors and any request that leaves this machine."""
+    page.page_errors = []
+    page.external_requests = []
+    page.on("pageerror", lambda error: page.page_errors.append(str(error)))
+    page.on("request", lambda request: None if request.url.startswith(_LOCAL)
+            else page.external_requests.append(request.url))
+    return page
+
+
+def assert_page_clean(page) -> None:
+    """No JavaScript error on the page and not a single request to the internet."""
+    assert not page.page_errors, f"JavaScript errors on the page: {page.page_errors}"
+    assert not page.external_requests, f"the page contacted other hosts: {page.external_requests}"
+
+
 def open_lab(page, server, *, timeout_ms: int = 60_000) -> None:
     """Load JupyterLab (from an empty workspace) and wait until it has restored its layout."""
     page.goto(server.url("lab?reset"))
@@ -126,23 +145,16 @@ def open_lab(page, server, *, timeout_ms: int = 60_000) -> None:
     page.evaluate("async () => { await window.jupyterapp.restored; }")
 
 
-def open_notebook(page, server, relpath: str, *, kernel: bool = True, timeout_ms: int = 60_000) -> None:
-    """Open `relpath` (as a double-click in the file browser does) and wait until its kernel is idle.
-
-    ``kernel=False`` is the file browser's "Open With > Notebook (no kernel)".
-    """
+def open_notebook(page, server, relpath: str, *, timeout_ms: int = 60_000) -> None:
+    """Open `relpath` (as a double-click in the file browser does) and wait until its kernel is idle."""
     if not page.evaluate("() => !!(window.jupyterapp && window.jupyterapp.shell)"):
         open_lab(page, server, timeout_ms=timeout_ms)
-    args = {"path": relpath}
-    if not kernel:
-        args.update(factory="Notebook", kernelPreference={"shouldStart": False, "shouldReuse": False})
-    page.evaluate("(args) => window.jupyterapp.commands.execute('docmanager:open', args)", args)
+    page.evaluate("(path) => window.jupyterapp.commands.execute('docmanager:open', {path})", relpath)
     page.wait_for_function(
         f"() => {{ const p = {_PANEL}; return !!p && p.context && p.context.path === {json.dumps(relpath)}; }}",
         timeout=timeout_ms)
     page.wait_for_selector(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook .jp-Cell", timeout=timeout_ms)
-    if kernel:
-        page.wait_for_function(_KERNEL_IDLE, timeout=timeout_ms)
+    page.wait_for_function(_KERNEL_IDLE, timeout=timeout_ms)
 
 
 def close_all(page) -> None:
@@ -157,6 +169,20 @@ def close_all(page) -> None:
         }
         await app.serviceManager.sessions.shutdownAll();
     }""")
+
+
+def open_menu(page, menu: str, item: str):
+    """Open `menu` in the menu bar and return its entry `item`, visible and ready to click."""
+    entry = page.get_by_role("menuitem", name=item, exact=True)
+    for _attempt in range(3):
+        # A menu bar left active by an earlier Escape can swallow one click: look, then retry.
+        page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(f"^{re.escape(menu)}$")).click()
+        try:
+            entry.wait_for(state="visible", timeout=3_000)
+            return entry
+        except Exception:  # noqa: BLE001 - playwright's TimeoutError
+            page.keyboard.press("Escape")
+    raise AssertionError(f"the {menu!r} menu did not open")
 
 
 def run_all(page, *, timeout_ms: int = 120_000) -> None:
@@ -176,8 +202,7 @@ def run_all(page, *, timeout_ms: int = 120_000) -> None:
         };
         commands.commandExecuted.connect(seen);
     }""")
-    page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
-    page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
+    open_menu(page, "Run", "Run All Cells").click()
     page.wait_for_function("() => window.__socklabRunAll === 'done'", timeout=timeout_ms)
     page.wait_for_function(_RUN_FINISHED, timeout=timeout_ms)
 
@@ -186,30 +211,27 @@ def run_all_past_errors(page, *, timeout_ms: int = 120_000) -> int:
     """Run All, then keep going after each failing cell as a student clicking on would.
 
     JupyterLab stops a Run All at the first error (the student notebook's stubs raise
-    NotImplementedError on purpose); we resume with "Run Selected Cell and All Below"
-    from the next cell. Returns how many times execution had to be resumed.
+    NotImplementedError on purpose): the kernel aborts what was queued behind it, though
+    a request that arrives late may still run. So we look for the first code cell that
+    never ran and resume there with "Run Selected Cell and All Below", until every cell
+    has run. Returns how many times execution had to be resumed.
     """
     run_all(page, timeout_ms=timeout_ms)
     resumed = 0
     while True:
-        last = page.evaluate(f"""() => {{
-            const cells = {_PANEL}.content.widgets;
-            let last = -1;
-            cells.forEach((c, i) => {{ if (c.model.type === 'code' && c.model.executionCount !== null) last = i; }});
-            return last;
-        }}""")
-        pending = page.evaluate(f"""(last) => {_PANEL}.content.widgets
-            .some((c, i) => i > last && c.model.type === 'code' && c.model.sharedModel.getSource().trim() !== '')""", last)
-        if not pending:
+        first = page.evaluate(f"""() => {_PANEL}.content.widgets.findIndex(c =>
+            c.model.type === 'code' && c.model.executionCount === null
+            && c.model.sharedModel.getSource().trim() !== '')""")
+        if first < 0:
             return resumed
         resumed += 1
         if resumed > 200:
-            raise AssertionError("Run All never reached the end of the notebook")
+            raise AssertionError(f"cell {first} never runs")
         page.evaluate(f"""async (next) => {{
             const panel = {_PANEL};
             panel.content.activeCellIndex = next;
             await window.jupyterapp.commands.execute('notebook:run-all-below');
-        }}""", last + 1)
+        }}""", first)
         page.wait_for_function(_RUN_FINISHED, timeout=timeout_ms)
 
 

@@ -14,6 +14,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from labdriver import assert_page_clean, open_menu
 
 pytestmark = pytest.mark.browser
 
@@ -59,7 +60,8 @@ def test_lab_never_calls_home(lab):
 
 
 def test_page_has_nbgrader_widgets_and_no_news_popup(notebook_page, artifacts):
-    """Does the page load nbgrader's and ipywidgets' extensions, without asking about Jupyter news?"""
+    """Does the page load nbgrader's and ipywidgets' extensions, without asking about Jupyter news or
+    fetching anything from the internet?"""
     page = notebook_page  # freshly loaded by the lab_page fixture
     config = json.loads(page.locator("#jupyter-config-data").text_content())
     assert ANNOUNCEMENTS_PLUGIN in config["disabledExtensions"]
@@ -67,16 +69,16 @@ def test_page_has_nbgrader_widgets_and_no_news_popup(notebook_page, artifacts):
                            [*NBGRADER_PLUGINS, WIDGETS_PLUGIN, ANNOUNCEMENTS_PLUGIN])
     assert set(active) == {*NBGRADER_PLUGINS, WIDGETS_PLUGIN}, f"active plugins: {active}"
 
-    page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Nbgrader$")).click()
-    menu = page.locator(".lm-Menu").last
-    for entry in ("Assignment List", "Formgrader"):
-        assert menu.get_by_text(entry, exact=True).count() == 1, f"Nbgrader menu lacks {entry!r}"
+    open_menu(page, "Nbgrader", "Formgrader")
+    assert page.get_by_role("menuitem", name="Assignment List", exact=True).is_visible()
     page.screenshot(path=str(artifacts / "lab-nbgrader-menu.png"))
-    page.keyboard.press("Escape")
+    page.keyboard.press("Escape")  # closes the menu
+    page.keyboard.press("Escape")  # leaves the menu bar
     assert page.locator(".jp-Notification-Toast, .Toastify__toast").count() == 0, "a notification popped up"
     assert page.evaluate("() => document.querySelector('.jp-Notification-Status').textContent.trim()") == "0"
     sidebar = page.locator(".jp-SideBar.jp-mod-right .lm-TabBar-tab", has_text="Create Assignment")
     assert sidebar.count() == 1, "no Create Assignment panel in the right sidebar"
+    assert_page_clean(page)
 
 
 def _read_until(process, pattern: re.Pattern, deadline: float) -> re.Match:

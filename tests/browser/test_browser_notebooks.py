@@ -5,8 +5,8 @@ import re
 
 import pytest
 from labdriver import (
-    WIDGET_MIME, course_notebooks, image_drawn, open_notebook, read_cells, report, run_all, run_all_past_errors,
-    screenshot_cells, widget_drawn,
+    WIDGET_MIME, assert_page_clean, course_notebooks, image_drawn, open_notebook, read_cells, report, run_all,
+    run_all_past_errors, screenshot_cells, widget_drawn,
 )
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -71,7 +71,7 @@ def test_solution_notebook_runs_clean(notebook_page, lab, course, artifacts, rel
     failures = [f"{c.label()}\n{c.shown['error_text'][:400]}" for c in code if c.has_error]
     assert not failures, f"{relpath}: error outputs:\n" + "\n".join(failures)
     _check_rendering(page, cells, relpath)
-    assert not page.page_errors, f"JavaScript errors on the page: {page.page_errors}"
+    assert_page_clean(page)
 
 
 @pytest.mark.parametrize("relpath", STUDENT)
@@ -103,4 +103,4 @@ def test_student_notebook_shows_hints(notebook_page, lab, course, artifacts, rel
         assert not any(mark in text for mark in TRACEBACK_WALL), f"{where}: a raw traceback:\n{text[:600]}"
         assert len(text.splitlines()) <= 15, f"{where}: hint is {len(text.splitlines())} lines long:\n{text[:900]}"
     _check_rendering(page, cells, relpath)
-    assert not page.page_errors, f"JavaScript errors on the page: {page.page_errors}"
+    assert_page_clean(page)

@@ -5,7 +5,7 @@ import re
 from pathlib import PurePosixPath
 
 import pytest
-from labdriver import course_notebooks, open_notebook
+from labdriver import assert_page_clean, course_notebooks, open_notebook
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -15,8 +15,7 @@ HANGUL = re.compile(r"[\uac00-\ud7a3]")
 
 
 def _validate(page, lab, relpath: str):
-    # Validate runs the saved file in a kernel of its own: the tab needs none.
-    open_notebook(page, lab, relpath, kernel=False)
+    open_notebook(page, lab, relpath)  # with a kernel, as a student has it (nbgrader's button expects one)
     page.locator(".jp-NotebookPanel-toolbar .validate-button").click()
     dialog = page.locator(".jp-Dialog", has_text="Validation Results")
     dialog.wait_for(timeout=150_000)  # nbgrader executes the whole notebook on the server
@@ -34,6 +33,7 @@ def test_validate_button_passes_solution(notebook_page, lab, artifacts):
     assert dialog.locator(".validation-success").count() == 1, body[:2000]
     assert "Success! Your notebook passes all the tests." in body
     dialog.get_by_role("button", name="Ok").click()
+    assert_page_clean(page)
 
 
 @pytest.mark.skipif(not STUDENT, reason="no notebooks/ch03 notebooks (see test_course_has_notebooks)")
@@ -48,6 +48,7 @@ def test_validate_button_shows_hints_on_student_notebook(notebook_page, lab, art
     assert "✗" in body and HANGUL.search(body), f"no ko/en hint in the validation report:\n{body[:2000]}"
     assert "Traceback (most recent call last)" not in body, body[:2000]
     dialog.get_by_role("button", name="Ok").click()
+    assert_page_clean(page)
 
 
 @pytest.mark.skipif(not SOLUTIONS, reason="no solutions/ch03 notebooks (see test_course_has_notebooks)")
@@ -71,3 +72,4 @@ def test_formgrader_lists_ch03_and_its_notebooks(page, lab, artifacts):
     for name in names:
         page.locator("td", has_text=name).first.wait_for()
     page.screenshot(path=str(artifacts / "formgrader-gradebook-ch03.png"))
+    assert_page_clean(page)

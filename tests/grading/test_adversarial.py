@@ -5,11 +5,11 @@ at 3 GiB, the output flood at 100 MB), and nothing here sends traffic anywhere b
 network probe only lists interfaces and routes and asks the kernel for a route (a UDP connect()
 sends no packet).
 """
-import json
 import os
 import uuid
 from pathlib import Path
 
+import nbformat
 import pytest
 
 from grading import course as fx
@@ -62,13 +62,13 @@ def _bad_answers(root: Path, escape: Path) -> dict:
     }
 
 
-# student -> (expected score, word expected in the reasons or None)
+# student -> (expected score, word expected in the reasons or None); hostile ones submit no fx01-extra
 EXPECTED = {
-    "hang_accept": (fx.TOTAL - 2, "t_add: stopped at the per-cell time limit"),
-    "hang_recv": (fx.TOTAL - 3, "t_reverse: stopped at the per-cell time limit"),
-    "swallow": (4.0, "ignored the interrupt"), "os_exit": (4.0, "kernel died"),
-    "forkflood": (7.0, None), "memhog": (fx.TOTAL - 2, "MemoryError"), "outflood": (7.0, "too much output"),
-    "netprobe": (fx.TOTAL, None), "writeout": (fx.TOTAL, None), "readother": (fx.TOTAL, None),
+    "hang_accept": (8.0, "t_add: stopped at the per-cell time limit"),
+    "hang_recv": (7.0, "t_reverse: stopped at the per-cell time limit"),
+    "swallow": (2.0, "ignored the interrupt"), "os_exit": (2.0, "kernel died"),
+    "forkflood": (5.0, None), "memhog": (8.0, "MemoryError"), "outflood": (5.0, "too much output"),
+    "netprobe": (10.0, None), "writeout": (10.0, None), "readother": (10.0, None),
     "deleted_test": (fx.TOTAL - 3, "t_reverse was deleted"), "edited_test": (fx.TOTAL - 2, "t_add was edited"),
     "invalid_json": (2.0, "invalid JSON"), "missing_nb": (2.0, "no fx01-basics.ipynb"),
     "wrong_name": (2.0, "homework.ipynb"),
@@ -93,30 +93,30 @@ def test_hostile_submissions_never_touch_good_ones(course, need_namespaces, tmp_
     limits = Limits(cell_timeout=5, wall_seconds=120, memory_bytes=int(1.5 * GiB), processes=256)
     for student, answers in GOOD.items():
         fx.submit_answers(course, student, answers)
-    clean = grade(assignment=fx.ASSIGNMENT, root=course, jobs=2, limits=limits, progress=False)
-    clean_scores = {row.student: row.score for row in clean.students}
-
     escape = Path("/var/tmp") / f"socklab-escape-{uuid.uuid4().hex}.txt"
     for student, answers in _bad_answers(course, escape).items():
-        fx.submit_answers(course, student, answers)
+        # Hostile code lives in fx01-basics; fx01-extra is submitted (and graded) only where it matters.
+        fx.submit(course, student, {"fx01-basics": fx.fill(fx.release(course, "fx01-basics"), answers)})
     _submit_broken(course)
     report = grade(assignment=fx.ASSIGNMENT, root=course, jobs=2, limits=limits, progress=False)
 
-    for student, score in clean_scores.items():
-        assert report.student(student).score == score == fx.expected_score(GOOD[student]), student
+    # expected_score() is what a clean run gives (test_pipeline checks that against the gradebook).
+    for student, answers in GOOD.items():
+        assert report.student(student).score == fx.expected_score(answers), student
         assert report.student(student).status == "ok"
     for student, (score, word) in EXPECTED.items():
         row = report.student(student)
         assert row.score == score, (student, row.score, row.reasons)
-        if score < fx.expected_score(S) and student != "forkflood":
-            assert row.status != "ok" and row.reasons, (student, row.status)
+        assert row.status != "ok" and row.reasons, (student, row.status)
+        if student in ("netprobe", "writeout", "readother"):   # full marks only if nothing leaked
+            assert row.notebooks["fx01-basics"].score == 10.0
         if word:
             assert word in " ".join(row.reasons), (student, row.reasons)
     assert not escape.exists() and not (course / "pwned.txt").exists() and not (course / "grader" / "pwned.txt").exists()
     graded = course / "grader" / "autograded"
     assert (graded / "outflood" / "fx01" / "fx01-basics.ipynb").stat().st_size < 5_000_000
-    flood = json.loads((graded / "forkflood" / "fx01" / "fx01-basics.ipynb").read_text())
-    printed = "".join(o.get("text", "") for c in flood["cells"] for o in c.get("outputs", []))
+    flood = nbformat.read(graded / "forkflood" / "fx01" / "fx01-basics.ipynb", as_version=4)
+    printed = "".join(o.get("text", "") for c in flood.cells for o in c.get("outputs", []))
     forked = int(printed.split("forked", 1)[1].split()[0])
     if os.geteuid() != 0 or Path("/sys/fs/cgroup/pids").is_dir():
         assert forked < 3000, "the process cap did not hold"

@@ -27,8 +27,8 @@ def _db_scores(root, student):
     return gradebook.scores(gradebook.course_directory(config, fx.ASSIGNMENT), fx.ASSIGNMENT, student)
 
 
-def test_scores_are_exact_in_gradebook_and_csv(course, need_namespaces):
-    """Do correct, blank and partly correct submissions get exactly their points in the gradebook and CSV?"""
+def test_scores_are_exact_in_gradebook_csv_and_feedback(course, need_namespaces):
+    """Do correct, blank and partly correct submissions get exactly their points in gradebook, CSV and feedback?"""
     for student, answers in STUDENTS.items():
         fx.submit_answers(course, student, answers)
     report = grade(assignment=fx.ASSIGNMENT, root=course, jobs=2, progress=False)
@@ -41,6 +41,12 @@ def test_scores_are_exact_in_gradebook_and_csv(course, need_namespaces):
         assert report.student(student).status == "ok", report.student(student).reasons
     assert report.isolation == "namespace"
     assert sandbox_processes() == []
+    # Feedback: pass/fail, points and hints, never hidden test source.
+    page = report.student("carol").feedback.read_text()
+    assert "t_add" in page and "0 / 2" in page and "2 / 2" in page and "5 / 5" in page
+    assert "passed" in page and "failed" in page and "a hidden test failed" in page
+    for secret in ("add(-1, 1)", "reverse('xy')", "BEGIN HIDDEN", "double(-3)", "assert"):
+        assert secret not in page
 
 
 def test_same_scores_as_nbgrader_autograde(course, course_template, tmp_path, need_namespaces):
@@ -90,17 +96,6 @@ def test_lms_zip_import_reports_what_it_cannot_match(course, tmp_path, need_name
     assert report.student("20231234").score == fx.TOTAL
     assert report.student("kim").score == 2.0
     assert "no fx01-basics.ipynb" in " ".join(report.student("kim").reasons)
-
-
-def test_feedback_shows_hints_and_points_but_never_hidden_tests(course, need_namespaces):
-    """Does the feedback page show pass/fail, points and hints, and no hidden test source?"""
-    fx.submit_answers(course, "carol", {**fx.SOLUTIONS, **fx.VISIBLE_ONLY})
-    report = grade(assignment=fx.ASSIGNMENT, root=course, jobs=2, progress=False)
-    page = report.student("carol").feedback.read_text()
-    assert "t_add" in page and "0 / 2" in page and "2 / 2" in page and "5 / 5" in page
-    assert "passed" in page and "failed" in page and "a hidden test failed" in page
-    for secret in ("add(-1, 1)", "reverse('xy')", "BEGIN HIDDEN", "double(-3)", "assert"):
-        assert secret not in page
 
 
 def test_fallback_without_namespaces_warns_and_still_grades(course):

@@ -50,6 +50,7 @@ def _make_executor_class():
                 return None
             if kind == "stream" and used + size > self.output_budget:
                 content["text"] = content["text"][: self.output_budget - used]
+                self._noted.add(cell_index)
             return super().output(outs, msg, display_id, cell_index)
 
     return CappedExecute
@@ -75,6 +76,8 @@ class KernelSession:
         return env
 
     def start(self) -> None:
+        # Everything slow happens here, while the sandbox waits warm for its notebook.
+        self.executor_class = _make_executor_class()
         self.loop.run_until_complete(self._start())
 
     async def _start(self) -> None:
@@ -103,7 +106,7 @@ class KernelSession:
         from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
         t0 = time.monotonic()
-        ep = _make_executor_class()(km=self.km, timeout=int(self.limits.get("cell_timeout", 30)),
+        ep = self.executor_class(km=self.km, timeout=int(self.limits.get("cell_timeout", 30)),
                                     interrupt_on_timeout=True, allow_errors=True, log=self.log)
         ep.output_budget = int(self.limits.get("output_bytes", 1 << 20))
         ep._used, ep._noted = {}, set()
