@@ -21,16 +21,13 @@ c.CourseDirectory.autograded_directory = os.path.join("grader", "autograded")
 c.CourseDirectory.feedback_directory = os.path.join("grader", "feedback")
 c.CourseDirectory.solution_directory = os.path.join("grader", "solution")
 c.CourseDirectory.db_url = "sqlite:///" + os.path.join(_here, "gradebook.db")
-c.CourseDirectory.db_assignments = [dict(name="ch03")]
 c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", ".*"]
 
 # A local exchange so formgrader's release/collect buttons work on one machine.
 c.Exchange.root = os.path.join(_here, "exchange")
-c.Exchange.course_id = "socklab"
 
 # Every cell is bounded; a cell that ignores the interrupt fails the submission quickly.
 c.Execute.timeout = 30
 c.Execute.interrupt_on_timeout = True
-c.Execute.allow_errors = True
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
 c.ClearOutput.enabled = True

@@ -23,6 +23,9 @@ def _register_builtin() -> None:
                          _grading.grade_arguments, _grading.grade_run)
     COMMANDS["check"] = ("run a notebook's tests (hidden ones too if the source is here) and explain",
                          _grading.check_arguments, _grading.check_run)
+    from socklab import lab as _lab
+    COMMANDS["lab"] = ("JupyterLab on the course: --mode student (notebooks/) or instructor (solutions/)",
+                       _lab.add_arguments, _lab.run)
 
 
 def build_parser() -> argparse.ArgumentParser:

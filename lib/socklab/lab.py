@@ -25,10 +25,14 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["COURSE_ROOT", "MODES", "LabError", "LabServer", "lab_command", "lab_env", "start_lab", "main"]
+__all__ = ["COURSE_ROOT", "MODES", "LabError", "LabServer", "add_arguments", "lab_command", "lab_env", "main", "run",
+           "start_lab"]
 
-#: The repository this package is installed from (editable install: lib/socklab/lab.py).
+#: The course: the repository this package is installed from in editable mode
+#: (lib/socklab/lab.py), otherwise the working directory.
 COURSE_ROOT = Path(__file__).resolve().parents[2]
+if not (COURSE_ROOT / "nbgrader_config.py").is_file():
+    COURSE_ROOT = Path.cwd()
 
 #: mode -> folder the lab opens on.
 MODES = {"student": "notebooks", "instructor": "solutions"}
@@ -324,15 +328,24 @@ def _reap(known: dict[int, int | None], *, deadline: float) -> None:
             time.sleep(0.05)
 
 
-def main(argv: list[str] | None = None) -> int:
-    """``python -m socklab.lab --mode student|instructor``: run the lab until Ctrl-C."""
-    parser = argparse.ArgumentParser(prog="python -m socklab.lab", description=__doc__.splitlines()[0])
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of ``python -m socklab.lab`` and ``socklab lab``."""
     parser.add_argument("--mode", choices=sorted(MODES), default="student",
                         help="student: open notebooks/; instructor: open solutions/ and formgrader")
     parser.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: any free port)")
     parser.add_argument("--root", type=Path, default=COURSE_ROOT, help="course root (default: this repository)")
     parser.add_argument("--verbose", action="store_true", help="show JupyterLab's log here instead of in a file")
-    args = parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m socklab.lab --mode student|instructor``: run the lab until Ctrl-C."""
+    parser = argparse.ArgumentParser(prog="python -m socklab.lab", description=__doc__.splitlines()[0])
+    add_arguments(parser)
+    return run(parser.parse_args(argv))
+
+
+def run(args: argparse.Namespace) -> int:
+    """Start the lab described by parsed `args`, print its URL, and wait for Ctrl-C."""
     root = args.root.resolve()
     # The server's log is long and would push the URL off the screen: it goes to a file.
     log_path = None if args.verbose else root / ".jupyter-runtime" / "jupyterlab.log"

@@ -98,6 +98,8 @@ def test_student_notebook_shows_hints(notebook_page, lab, course, artifacts, rel
     for cell in failing:
         text = cell.shown["error_text"]
         where = f"{relpath} {cell.label()}"
+        assert set(cell.shown["enames"]) <= {"ExerciseFailed", "TimeLimit"}, \
+            f"{where}: failed with {cell.shown['enames']}, not socklab's ExerciseFailed:\n{text[:600]}"
         assert "✗" in text and HANGUL.search(text) and re.search(r"[A-Za-z]{3}", text), \
             f"{where}: not a ko/en hint:\n{text[:600]}"
         assert not any(mark in text for mark in TRACEBACK_WALL), f"{where}: a raw traceback:\n{text[:600]}"

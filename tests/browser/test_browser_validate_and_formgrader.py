@@ -64,6 +64,10 @@ def test_formgrader_lists_ch03_and_its_notebooks(page, lab, artifacts):
     row.locator("td.assign a").click()
     modal = page.locator("#success-modal, #error-modal")
     modal.wait_for(timeout=60_000)
+    page.wait_for_function("""() => {  // the fade-in has finished (for the screenshot)
+        const m = document.querySelector('#success-modal, #error-modal');
+        return !!m && getComputedStyle(m).opacity === '1';
+    }""")
     page.screenshot(path=str(artifacts / "formgrader-generate.png"))
     assert modal.get_attribute("id") == "success-modal", modal.inner_text()[:2000]
 

@@ -141,10 +141,22 @@ def test_the_next_call_is_not_affected():
 def test_a_lambda_is_named_after_the_function_it_calls():
     """When a grade cell wraps the student's function in a lambda, is the student's name shown?"""
     def fetch(host, port, path):
-        raise NotImplementedError()
+        raise ValueError("bad path")
 
     with pytest.raises(ExerciseFailed, match=r"fetch\(\) raised"):
         call_with_timeout(lambda host, port: fetch(host, port, "/"), "127.0.0.1", 80, timeout=1)
+
+
+def test_an_untouched_stub_says_not_answered_yet():
+    """Does the untouched `raise NotImplementedError()` stub read as "not written yet", with a hint?"""
+    def layer_of(name):
+        raise NotImplementedError()
+
+    with pytest.raises(ExerciseFailed) as caught:
+        call_with_timeout(layer_of, "TCP", timeout=1)
+    text = str(caught.value)
+    assert "아직 작성하지 않았습니다" in text and "not written yet" in text
+    assert "YOUR CODE HERE" in text
 
 
 def test_not_a_function():

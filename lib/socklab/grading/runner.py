@@ -152,7 +152,12 @@ def _grade(*, assignment, root, jobs, students, import_path, isolation, limits, 
         pending = 0
         for sub in subs:
             results[sub.student] = row = StudentResult(sub.student)
-            for job in pipeline.prepare(sub, row):
+            try:
+                prepared = pipeline.prepare(sub, row)
+            except Exception as exc:  # one unreadable submission must not stop the others
+                pipeline.give_up(sub, row, f"could not prepare the submission: {type(exc).__name__}: {exc}")
+                prepared = []
+            for job in prepared:
                 pool.submit(job)
                 pending += 1
         pool.close_input()
@@ -162,6 +167,7 @@ def _grade(*, assignment, root, jobs, students, import_path, isolation, limits, 
             pipeline.finalize(job, outcome, results[job.student].notebooks[job.notebook])
             bar.advance(failed=results[job.student].notebooks[job.notebook].status != "ok")
     finally:
+        pool.abort()      # no-op after a complete run; after an error, no new sandboxes start
         pool.shutdown()
         bar.close()
         shutil.rmtree(workroot, ignore_errors=True)
@@ -272,6 +278,18 @@ class _Pipeline:
             jobs.append(_Job(sub.student, name, dest / f"{name}.ipynb", dest, payload))
         return jobs
 
+    def give_up(self, sub: Submission, row: StudentResult, reason: str) -> None:
+        """Zero every notebook of a submission we could not even prepare, with the reason."""
+        for name in self.expected:
+            result = row.notebooks.setdefault(name, NotebookResult(name))
+            result.status = "failed"
+            result.reasons.append(reason)
+            try:
+                gbk.ensure_submission(self.coursedir, self.assignment, sub.student)
+                gbk.zero_notebook(self.coursedir, self.assignment, sub.student, name)
+            except Exception:  # the report still carries the reason
+                pass
+
     def _precheck(self, student: str, name: str, path: Path) -> str:
         """'' if the file is a notebook we can grade; notes deleted and edited test cells."""
         import nbformat
@@ -378,6 +396,21 @@ class _Pool:
         with self._lock:
             self._waiting += 1
         self.jobs.put(job)
+
+    def abort(self) -> None:
+        """Drop queued jobs; workers finish the notebook in hand and stop."""
+        while True:
+            try:
+                job = self.jobs.get_nowait()
+            except queue.Empty:
+                break
+            if job is not None:
+                with self._lock:
+                    self._waiting -= 1
+        with self._lock:
+            self._input_done = True
+        for _ in self.threads:
+            self.jobs.put(None)
 
     def close_input(self) -> None:
         with self._lock:

@@ -195,8 +195,15 @@ class Run:
         assert self.error is not None
         if isinstance(self.error, ExerciseFailed):
             return self.error
-        failure = ExerciseFailed(f"{self.name}() 실행 중 예외가 발생했습니다", f"{self.name}() raised an exception",
-                                 detail=describe_exception(self.error))
+        if type(self.error) is NotImplementedError:
+            # The untouched `raise NotImplementedError()` stub: say "not answered yet", not "crashed".
+            failure = ExerciseFailed(f"{self.name}()를 아직 작성하지 않았습니다", f"{self.name}() is not written yet",
+                                     detail=describe_exception(self.error),
+                                     hint_ko="# YOUR CODE HERE 아래의 raise NotImplementedError()를 지우고 답을 쓰세요",
+                                     hint_en="replace raise NotImplementedError() under # YOUR CODE HERE with your answer")
+        else:
+            failure = ExerciseFailed(f"{self.name}() 실행 중 예외가 발생했습니다", f"{self.name}() raised an exception",
+                                     detail=describe_exception(self.error))
         failure.student_error = self.error
         return failure
 
