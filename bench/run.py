@@ -55,7 +55,7 @@ def _print_row(row: dict) -> None:
     ratio = row.get("ratio")
     base_s = f"{base:10.3f}" if isinstance(base, (int, float)) else " " * 10
     ratio_s = f"{ratio:6.2f}x" if isinstance(ratio, (int, float)) else " " * 7
-    print(f"   {row['name']:<48} {row['value']:10.3f} {row['unit']:<4} base {base_s} {ratio_s}  goal {row.get('goal', '')}",
+    print(f"   {row['name']:<58} {row['value']:10.3f} {row['unit']:<4} base {base_s} {ratio_s}  goal {row.get('goal', '')}",
           flush=True)
 
 

@@ -8,6 +8,7 @@ import pytest
 
 from grading import course as fx
 from grading.conftest import sandbox_processes
+from socklab.cli import main
 from socklab.grading import feedback, gradebook, submissions
 from socklab.grading.report import read_csv
 from socklab.grading.runner import grade
@@ -65,13 +66,16 @@ def test_same_scores_as_nbgrader_autograde(course, course_template, tmp_path, ne
 
 
 def test_regrading_one_student_leaves_the_others(course, need_namespaces):
-    """Does `--student` regrade just that student?"""
+    """Does `socklab grade --student` regrade just that student?"""
     fx.submit_answers(course, "alice", fx.SOLUTIONS)
     fx.submit_answers(course, "bob", {})
     grade(assignment=fx.ASSIGNMENT, root=course, jobs=2, progress=False)
     fx.submit_answers(course, "bob", {"a_double": fx.SOLUTIONS["a_double"]})
-    report = grade(assignment=fx.ASSIGNMENT, root=course, jobs=1, students=["bob"], progress=False)
-    assert [r.student for r in report.students] == ["bob"]
+    code = main(["grade", fx.ASSIGNMENT, "--root", str(course), "--student", "bob", "--jobs", "1", "--no-progress"])
+    assert code == 0
+    rows = read_csv(course / "grader" / "reports" / "fx01-grades.csv")
+    assert float(rows["bob"]["score"]) == 2.0 and rows["bob"]["status"] == "ok"
+    assert float(rows["alice"]["score"]) == fx.TOTAL and rows["alice"]["status"] == "earlier run"
     assert _db_scores(course, "bob")["score"] == 2.0
     assert _db_scores(course, "alice")["score"] == fx.TOTAL
 

@@ -27,12 +27,36 @@ def _error(ename: str, evalue: str) -> NotebookNode:
 
 
 def _make_executor_class():
-    from nbgrader.preprocessors import Execute
+    from nbclient import NotebookClient
 
-    class CappedExecute(Execute):
-        """nbgrader's Execute with a byte budget per cell and output stream."""
+    class CappedExecute(NotebookClient):
+        """nbgrader's Execute preprocessor (same settings and error records) on plain nbclient, so the
+        sandbox need not import nbgrader (a second of start-up per notebook), plus an output budget."""
 
         output_budget = 1 << 20
+
+        def __init__(self, **kw):
+            kw.setdefault("interrupt_on_timeout", True)
+            kw.setdefault("allow_errors", True)
+            kw.setdefault("raise_on_iopub_timeout", True)
+            kw.setdefault("error_on_timeout", {
+                "ename": "CellTimeoutError", "evalue": "",
+                "traceback": ["\x1b[0;31mCellTimeoutError\x1b[0m: No reply from kernel before timeout"]})
+            super().__init__(NotebookNode(), **kw)
+            self.on_cell_executed = self._record_reply_error
+
+        def _record_reply_error(self, **kwargs):
+            # As nbgrader's Execute.on_cell_executed: an error reply without an error output
+            # (a timeout) still becomes an error output, so the cell scores 0.
+            cell, reply = kwargs["cell"], kwargs["execute_reply"]
+            content = reply["content"]
+            if content["status"] != "error":
+                return
+            if any(o.output_type == "error" and o.ename == content["ename"] for o in cell.outputs):
+                return
+            cell.outputs.append(NotebookNode(
+                output_type="error", ename=content["ename"], evalue=content["evalue"],
+                traceback=content["traceback"] or ["ERROR: An error occurred while showtraceback was disabled"]))
 
         def output(self, outs, msg, display_id, cell_index):
             content = msg.get("content", {})

@@ -45,6 +45,7 @@ class StudentResult:
     max_score: float = 0.0
     notebooks: dict[str, NotebookResult] = dataclasses.field(default_factory=dict)
     feedback: Path | None = None
+    previous: bool = False      # not graded in this run: scores as the gradebook has them
 
     @property
     def reasons(self) -> list[str]:
@@ -52,6 +53,8 @@ class StudentResult:
 
     @property
     def status(self) -> str:
+        if self.previous:
+            return "earlier run"
         bad = [nb.status for nb in self.notebooks.values() if nb.status != "ok"]
         return bad[0] if bad else "ok"
 
@@ -181,9 +184,26 @@ def _grade(*, assignment, root, jobs, students, import_path, isolation, limits, 
         if feedback:
             row.feedback = fb.write_feedback(coursedir, assignment, row)
         report.students.append(row)
-    report.csv_path = write_csv(coursedir, assignment, report.students)
+    report.csv_path = write_csv(coursedir, assignment, report.students + _others(pipeline, submitted_root, subs))
     report.elapsed = time.monotonic() - t0
     return report
+
+
+def _others(pipeline: "_Pipeline", submitted_root: Path, graded: list[Submission]) -> list[StudentResult]:
+    """Students not graded in this run (``--student``), as the gradebook has them, for the CSV."""
+    done = {s.student for s in graded}
+    rows = []
+    for sub in find_submissions(submitted_root, pipeline.assignment, pipeline.expected):
+        if sub.student in done:
+            continue
+        row = StudentResult(sub.student, previous=True)
+        row.notebooks = {name: NotebookResult(name) for name in pipeline.expected}
+        try:
+            pipeline.conclude(sub, row)
+        except Exception:  # never graded: no gradebook entry yet
+            continue
+        rows.append(row)
+    return rows
 
 
 def _private_paths(coursedir, workroot: Path) -> list[Path]:
