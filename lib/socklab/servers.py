@@ -294,6 +294,16 @@ def _replace(name: str | None) -> None:
         old.stop()
 
 
+def _bind_or_discard(server: Server, socktype: int, port: int) -> socket.socket:
+    # A failed bind (port in use) must not leak the server's wake-up socketpair.
+    try:
+        return server._bind(socktype, port)
+    except BaseException:
+        server._wake_r.close()
+        server._wake_w.close()
+        raise
+
+
 def serve_tcp(handler: Callable[[socket.socket, tuple], None], *, name: str | None = None,
               timeout: float = 5.0, backlog: int = 16, port: int = 0, server_class=Server) -> Server:
     """Run ``handler(conn, addr)`` for every TCP client, each in its own thread.
@@ -310,12 +320,7 @@ def serve_tcp(handler: Callable[[socket.socket, tuple], None], *, name: str | No
     """
     _replace(name)
     server = server_class("tcp", name, timeout)
-    try:
-        sock = server._bind(socket.SOCK_STREAM, port)
-    except BaseException:
-        server._wake_r.close()
-        server._wake_w.close()
-        raise
+    sock = _bind_or_discard(server, socket.SOCK_STREAM, port)
     sock.listen(backlog)
     server._start(sock, lambda: server._select_loop(lambda: server._accept_ready(handler)))
     return server
@@ -332,12 +337,7 @@ def serve_udp(handler: Callable[[bytes, tuple], bytes | None], *, name: str | No
     """
     _replace(name)
     server = Server("udp", name, timeout)
-    try:
-        sock = server._bind(socket.SOCK_DGRAM, port)
-    except BaseException:
-        server._wake_r.close()
-        server._wake_w.close()
-        raise
+    sock = _bind_or_discard(server, socket.SOCK_DGRAM, port)
     server._start(sock, lambda: server._select_loop(lambda: server._udp_ready(handler)))
     return server
 
