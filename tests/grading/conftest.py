@@ -42,3 +42,9 @@ def sandbox_processes() -> list[int]:
             if b"socklab.grading.sandbox" in cmd and int(entry.name) != os.getpid():
                 pids.append(int(entry.name))
     return pids
+
+
+def leftover_cgroups() -> list[str]:
+    """pids cgroups this test process created and did not remove."""
+    base = Path("/sys/fs/cgroup/pids")
+    return sorted(p.name for p in base.glob(f"socklab-{os.getpid()}-*")) if base.is_dir() else []

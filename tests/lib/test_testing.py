@@ -134,8 +134,8 @@ def test_the_next_call_is_not_affected():
     with pytest.raises(TimeLimit):
         call_with_timeout(block_in_recv, timeout=0.2)
     start = time.monotonic()
-    assert call_with_timeout(lambda: "fine", timeout=1) == "fine"
-    assert time.monotonic() - start < 0.2
+    assert call_with_timeout(lambda: "fine", timeout=2) == "fine"
+    assert time.monotonic() - start < 1.0  # far below its own limit: nothing left over slows it
 
 
 def test_a_lambda_is_named_after_the_function_it_calls():
@@ -333,8 +333,8 @@ def test_a_good_check_right_after_a_hostile_one():
     with pytest.raises(ExerciseFailed):
         check_server(block_in_recv, clients=[round_trip()], timeout=0.3)
     start = time.monotonic()
-    check_server(echo_serial, clients=[round_trip()], timeout=1)
-    assert time.monotonic() - start < 0.5
+    check_server(echo_serial, clients=[round_trip()], timeout=3)
+    assert time.monotonic() - start < 1.5  # well inside its limit: no leftover from the stuck one
 
 
 # ---- check_client --------------------------------------------------------------------------------
