@@ -4,6 +4,8 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.socklab-installed
 PIP_FLAGS ?= --quiet --disable-pip-version-check
+# nbgrader runs `alembic` from PATH when it creates a gradebook.
+export PATH := $(abspath $(BIN)):$(PATH)
 
 .PHONY: help install lab lab-instructor test release bench clean
 
