@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
-MS_REMOUNT, MS_BIND = 32, 4096
+MS_REMOUNT, MS_BIND, MS_REC = 32, 4096, 16384
 MS_NOATIME, MS_NODIRATIME, MS_RELATIME, MS_STRICTATIME = 1024, 2048, 1 << 21, 1 << 24
 _KEEP_FLAGS = {"nosuid": MS_NOSUID, "nodev": MS_NODEV, "noexec": MS_NOEXEC, "noatime": MS_NOATIME,
                "nodiratime": MS_NODIRATIME, "relatime": MS_RELATIME, "strictatime": MS_STRICTATIME}
@@ -52,6 +52,25 @@ def _mountinfo() -> list[tuple[str, str]]:
     return out
 
 
+def _runtime_paths_under(path: str, hide: list[str]) -> list[str]:
+    """Folders this interpreter needs (venv, socklab's source, sys.path) that lie inside `path`,
+    outermost first, excluding anything inside a folder we are asked to hide."""
+    import socklab
+
+    root = os.path.realpath(path)
+    candidates = {sys.prefix, sys.exec_prefix, os.path.dirname(os.path.dirname(socklab.__file__)),
+                  *(p for p in sys.path if p and os.path.isdir(p))}
+    hidden = [os.path.realpath(h) for h in hide]
+    keep = []
+    for c in sorted({os.path.realpath(c) for c in candidates}, key=len):
+        inside = c.startswith(root + os.sep)
+        secret = any(c == h or c.startswith(h + os.sep) or h.startswith(c + os.sep) for h in hidden)
+        covered = any(c.startswith(k + os.sep) for k in keep)
+        if inside and not secret and not covered:
+            keep.append(c)
+    return keep
+
+
 def lock_filesystem(workdir: Path, hide: list[str]) -> list[str]:
     """Hide private folders under empty tmpfs, make every other mount read-only but workdir.
 
@@ -63,12 +82,22 @@ def lock_filesystem(workdir: Path, hide: list[str]) -> list[str]:
     for path in ["/tmp", "/dev/shm", *hide]:
         if not os.path.isdir(path):
             continue
+        # The course checkout (and so socklab and its venv) may itself live under /tmp: keep what
+        # this interpreter runs from, and nothing else, visible through the new empty tmpfs.
+        needed = _runtime_paths_under(path, hide)
+        needed_fds = [(p, os.open(p, os.O_PATH | os.O_DIRECTORY)) for p in needed]
         try:
             _mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, "size=64m,mode=1777")
             if path == "/dev/shm":   # /tmp stays read-only: TMPDIR points into workdir
                 writable.add(path)
+            for p, fd in needed_fds:
+                os.makedirs(p, exist_ok=True)
+                _mount(f"/proc/self/fd/{fd}", p, None, MS_BIND | MS_REC)
         except OSError as exc:
             notes.append(str(exc))
+        finally:
+            for _p, fd in needed_fds:
+                os.close(fd)
     # Put our own folder back where it was, over whatever now hides it.
     os.makedirs(workdir, exist_ok=True)
     _mount(f"/proc/self/fd/{keep_fd}", str(workdir), None, MS_BIND)
