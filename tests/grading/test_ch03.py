@@ -16,7 +16,8 @@ def ch03_course(tmp_path_factory):
 
 
 def test_ch03_solutions_earn_every_autograded_point_and_blank_earns_none(ch03_course, need_namespaces):
-    """Does the instructor's own work earn every autograded point of ch03, and blank work none?"""
+    """Does the instructor's own work earn every autograded point of ch03, blank work none, and do a
+    manual grade and `nbgrader export` see those scores?"""
     names = sorted(p.stem for p in CH03.glob("*.ipynb"))
     for student, full in (("solver", True), ("blank", False)):
         fx.submit(ch03_course, student, {
@@ -31,3 +32,22 @@ def test_ch03_solutions_earn_every_autograded_point_and_blank_earns_none(ch03_co
         for grade_id, (score, max_score) in nb.grades.items():
             assert grade_id in manual or score == max_score, (nb.name, grade_id, score, max_score)
     assert blank.score == 0
+
+    # The instructor's side keeps working on our gradebook: a manual grade for the written answer
+    # (what formgrader stores) and the real `nbgrader export` both see socklab's scores.
+    import csv
+
+    from nbgrader.api import Gradebook
+    autograded = solver.score
+    with Gradebook(f"sqlite:///{ch03_course / 'grader' / 'gradebook.db'}") as gb:
+        written = gb.find_grade("q03_9_models_written", "03.2-network-models", "ch03", "solver")
+        assert written.max_score > 0 and written.needs_manual_grade
+        written.manual_score = written.max_score - 1
+        gb.db.commit()
+        expected_total = autograded + written.max_score - 1
+    out = ch03_course / "grades.csv"
+    fx.run_nbgrader(ch03_course, "export", "--to", str(out))
+    with out.open(newline="") as f:
+        rows = {r["student_id"]: r for r in csv.DictReader(f)}
+    assert float(rows["solver"]["score"]) == expected_total, rows["solver"]
+    assert float(rows["blank"]["score"]) == 0
