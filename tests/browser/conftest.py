@@ -97,12 +97,7 @@ def page(browser, lab, request, artifacts):
     try:
         yield tab
     finally:
-        failed = getattr(request.node, "rep_call", None)
-        if failed is not None and failed.failed:
-            try:
-                tab.screenshot(path=str(artifacts / f"FAILED-{_safe(request.node.name)}.png"))
-            except Exception:  # noqa: BLE001 - a broken page must not hide the real failure
-                pass
+        _screenshot_if_failed(tab, request, artifacts)
         context.close()
 
 
@@ -129,12 +124,7 @@ def notebook_page(lab_page, request, artifacts):
     try:
         yield lab_page
     finally:
-        failed = getattr(request.node, "rep_call", None)
-        if failed is not None and failed.failed:
-            try:
-                lab_page.screenshot(path=str(artifacts / f"FAILED-{_safe(request.node.name)}.png"))
-            except Exception:  # noqa: BLE001 - a broken page must not hide the real failure
-                pass
+        _screenshot_if_failed(lab_page, request, artifacts)
         close_all(lab_page)
         lab_page.page_errors.clear()  # each test answers for what happened during it
         lab_page.external_requests.clear()
@@ -150,3 +140,13 @@ def pytest_runtest_makereport(item, call):
     if report.when == "call":
         item.rep_call = report
     return report
+
+
+def _screenshot_if_failed(tab, request, artifacts) -> None:
+    """Keep a FAILED-<test>.png of `tab` when the test's call phase failed."""
+    failed = getattr(request.node, "rep_call", None)
+    if failed is not None and failed.failed:
+        try:
+            tab.screenshot(path=str(artifacts / f"FAILED-{_safe(request.node.name)}.png"))
+        except Exception:  # noqa: BLE001 - a broken page must not hide the real failure
+            pass

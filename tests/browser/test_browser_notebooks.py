@@ -55,19 +55,24 @@ def _shoot(page, cells, relpath, artifacts):
                      focus=".jp-OutputArea-output")
 
 
+def _run_every_cell(page, lab, course, artifacts, relpath, runner):
+    """Open `relpath`, run it with `runner`, screenshot it; return (cells, code cells), all of which ran."""
+    cells = read_cells(course / relpath)
+    open_notebook(page, lab, relpath)
+    runner(page)
+    report(page, cells)
+    _shoot(page, cells, relpath, artifacts)
+    code = [c for c in cells if c.type == "code" and c.source.strip()]
+    not_run = [c.label() for c in code if c.shown["execution_count"] is None]
+    assert not not_run, f"{relpath}: cells never ran: {not_run}"
+    return cells, code
+
+
 @pytest.mark.parametrize("relpath", SOLUTIONS)
 def test_solution_notebook_runs_clean(notebook_page, lab, course, artifacts, relpath):
     """Does Run All on the solutions notebook pass every test with no error anywhere?"""
     page = notebook_page
-    cells = read_cells(course / relpath)
-    open_notebook(page, lab, relpath)
-    run_all(page)
-    report(page, cells)
-    _shoot(page, cells, relpath, artifacts)
-
-    code = [c for c in cells if c.type == "code" and c.source.strip()]
-    not_run = [c.label() for c in code if c.shown["execution_count"] is None]
-    assert not not_run, f"{relpath}: cells never ran: {not_run}"
+    cells, code = _run_every_cell(page, lab, course, artifacts, relpath, run_all)
     failures = [f"{c.label()}\n{c.shown['error_text'][:400]}" for c in code if c.has_error]
     assert not failures, f"{relpath}: error outputs:\n" + "\n".join(failures)
     _check_rendering(page, cells, relpath)
@@ -78,15 +83,7 @@ def test_solution_notebook_runs_clean(notebook_page, lab, course, artifacts, rel
 def test_student_notebook_shows_hints(notebook_page, lab, course, artifacts, relpath):
     """Does the student notebook run its demos cleanly and answer each unsolved exercise with a short ko/en hint?"""
     page = notebook_page
-    cells = read_cells(course / relpath)
-    open_notebook(page, lab, relpath)
-    run_all_past_errors(page)
-    report(page, cells)
-    _shoot(page, cells, relpath, artifacts)
-
-    code = [c for c in cells if c.type == "code" and c.source.strip()]
-    not_run = [c.label() for c in code if c.shown["execution_count"] is None]
-    assert not not_run, f"{relpath}: cells never ran: {not_run}"
+    cells, code = _run_every_cell(page, lab, course, artifacts, relpath, run_all_past_errors)
     broken = [f"{c.label()}\n{c.shown['error_text'][:400]}" for c in code
               if c.has_error and c.role in ("demo", "setup")]
     assert not broken, f"{relpath}: demo/setup cells failed:\n" + "\n".join(broken)

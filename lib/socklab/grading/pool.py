@@ -66,24 +66,30 @@ class Pool:
         return self.make(workdir).start()
 
     def _work(self) -> None:
-        warm = self._spawn() if self._more_expected() else None
+        try:
+            warm = self._spawn() if self._more_expected() else None
+        except Exception:  # the first job spawns again and reports why it failed
+            warm = None
         while True:
             job = self.jobs.get()
             if job is None:
                 break
             with self._lock:
                 self._waiting -= 1
-            box, warm = (warm or self._spawn()), None
-            if self._more_expected():
-                warm = self._spawn()
+            box, warm = warm, None
             try:
+                box = box or self._spawn()
+                if self._more_expected():
+                    warm = self._spawn()
                 _copy_extras(job.extras, box.workdir)
                 outcome = box.run(job.payload)
-            except Exception as exc:  # a grader bug must still produce a result for this notebook
+            except Exception as exc:  # a grader bug (or a sandbox that cannot start) still yields a result:
+                # the parent waits for one result per job, so a dead worker would hang the whole run.
                 outcome = {"status": "crash", "reason": f"grader error: {type(exc).__name__}: {exc}", "notebook": None}
             finally:
-                box.close()
-                shutil.rmtree(box.workdir, ignore_errors=True)
+                if box is not None:
+                    box.close()
+                    shutil.rmtree(box.workdir, ignore_errors=True)
             self.results.put((job, outcome))
         if warm is not None:
             warm.close()

@@ -41,8 +41,31 @@ def _timeout_error(host: str, seq: int, timeout: float) -> TimeoutError:
                         f"no echo reply from {host} (seq={seq}) within {timeout:g} s")
 
 
-def _ping_dgram(host: str, count: int, timeout: float, payload: bytes, label: str = "ping-socket") -> list[Reply]:
+def _echo_loop(s: socket.socket, host: str, count: int, timeout: float, send, parse) -> list[Reply]:
+    """For seq 1..count: send(seq), then read until parse(packet, seq, rtt_ms) gives a Reply or
+    `timeout` runs out. Shared by the ping-socket and raw paths, which differ only in framing."""
     replies = []
+    for seq in range(1, count + 1):
+        start = time.perf_counter()
+        send(seq)
+        deadline = start + timeout
+        while True:
+            left = deadline - time.perf_counter()
+            if left <= 0:
+                raise _timeout_error(host, seq, timeout)
+            s.settimeout(left)
+            try:
+                packet = s.recvmsg(65535, socket.CMSG_SPACE(4))
+            except socket.timeout:
+                raise _timeout_error(host, seq, timeout) from None
+            reply = parse(packet, seq, (time.perf_counter() - start) * 1000)
+            if reply is not None:
+                replies.append(reply)
+                break
+    return replies
+
+
+def _ping_dgram(host: str, count: int, timeout: float, payload: bytes, label: str = "ping-socket") -> list[Reply]:
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM, socket.IPPROTO_ICMP) as s:
         try:
             s.setsockopt(socket.IPPROTO_IP, _IP_RECVTTL, 1)
@@ -50,57 +73,35 @@ def _ping_dgram(host: str, count: int, timeout: float, payload: bytes, label: st
             pass  # no TTL in the reply then (reported as -1)
         s.connect((host, 0))  # the kernel assigns the echo id, like a UDP port
         ident = s.getsockname()[1]
-        for seq in range(1, count + 1):
-            start = time.perf_counter()
-            s.send(icmp_echo_bytes(ident, seq, payload))
-            deadline = start + timeout
-            while True:
-                left = deadline - time.perf_counter()
-                if left <= 0:
-                    raise _timeout_error(host, seq, timeout)
-                s.settimeout(left)
-                try:
-                    data, anc, _flags, _addr = s.recvmsg(65535, socket.CMSG_SPACE(4))
-                except socket.timeout:
-                    raise _timeout_error(host, seq, timeout) from None
-                rtt = (time.perf_counter() - start) * 1000
-                ttl = next((struct.unpack("i", d[:4])[0] for lvl, typ, d in anc
-                            if lvl == socket.IPPROTO_IP and typ == _IP_TTL), -1)
-                if len(data) >= 28 and data[0] >> 4 == 4:  # macOS hands us the IP header too
-                    ttl, data = data[8], data[(data[0] & 0x0F) * 4:]
-                kind, _code, _csum, rid, rseq = struct.unpack("!BBHHH", data[:8])
-                if kind == 0 and rseq == seq:
-                    replies.append(Reply(seq, rid, ttl, rtt, len(data), label))
-                    break
-    return replies
+
+        def parse(packet, seq, rtt):
+            data, anc, _flags, _addr = packet
+            ttl = next((struct.unpack("i", d[:4])[0] for lvl, typ, d in anc
+                        if lvl == socket.IPPROTO_IP and typ == _IP_TTL), -1)
+            if len(data) >= 28 and data[0] >> 4 == 4:  # macOS hands us the IP header too
+                ttl, data = data[8], data[(data[0] & 0x0F) * 4:]
+            kind, _code, _csum, rid, rseq = struct.unpack("!BBHHH", data[:8])
+            return Reply(seq, rid, ttl, rtt, len(data), label) if kind == 0 and rseq == seq else None
+
+        return _echo_loop(s, host, count, timeout, lambda seq: s.send(icmp_echo_bytes(ident, seq, payload)), parse)
 
 
 def _ping_raw(host: str, count: int, timeout: float, payload: bytes, label: str = "root") -> list[Reply]:
     ensure_loopback(host)  # again: this also runs inside the namespace child
     ident = (os.getpid() ^ random.getrandbits(16)) & 0xFFFF
-    replies = []
     with socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP) as s:
-        for seq in range(1, count + 1):
-            start = time.perf_counter()
-            s.sendto(icmp_echo_bytes(ident, seq, payload), (host, 0))
-            deadline = start + timeout
-            while True:
-                left = deadline - time.perf_counter()
-                if left <= 0:
-                    raise _timeout_error(host, seq, timeout)
-                s.settimeout(left)
-                try:
-                    data = s.recv(65535)
-                except socket.timeout:
-                    raise _timeout_error(host, seq, timeout) from None
-                rtt = (time.perf_counter() - start) * 1000
-                ihl = (data[0] & 0x0F) * 4
-                kind, _code, _csum, rid, rseq = struct.unpack("!BBHHH", data[ihl:ihl + 8])
-                # A raw socket sees every ICMP message on the host, our own request included.
-                if kind == 0 and rid == ident and rseq == seq:
-                    replies.append(Reply(seq, rid, data[8], rtt, len(data) - ihl, label))
-                    break
-    return replies
+
+        def parse(packet, seq, rtt):
+            data = packet[0]
+            ihl = (data[0] & 0x0F) * 4
+            kind, _code, _csum, rid, rseq = struct.unpack("!BBHHH", data[ihl:ihl + 8])
+            # A raw socket sees every ICMP message on the host, our own request included.
+            if kind == 0 and rid == ident and rseq == seq:
+                return Reply(seq, rid, data[8], rtt, len(data) - ihl, label)
+            return None
+
+        return _echo_loop(s, host, count, timeout,
+                          lambda seq: s.sendto(icmp_echo_bytes(ident, seq, payload), (host, 0)), parse)
 
 
 def ping(host: str = "127.0.0.1", *, count: int = 1, timeout: float = 2.0,
