@@ -68,6 +68,12 @@ class SamePort:
 
     def stop(self) -> None:
         self._stop.set()
+        for h in self._held:   # shutdown() wakes a thread blocked in accept() at once
+            if isinstance(h, socket.socket):
+                try:
+                    h.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
         for t in self._threads:
             t.join(1.0)
         for h in self._held:

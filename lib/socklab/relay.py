@@ -253,8 +253,7 @@ class Relay:
     def stop(self) -> None:
         """Close the listener and every relayed connection (safe to call twice)."""
         self._stopping.set()
-        self._listener.close()
-        for s in self._socks:
+        for s in [self._listener] + self._socks:   # shutdown() wakes threads blocked in accept()/recv()
             try:
                 s.shutdown(socket.SHUT_RDWR)
             except OSError:
@@ -262,7 +261,7 @@ class Relay:
         for t in self._threads:
             if t is not threading.current_thread():
                 t.join(1.0)
-        for s in self._socks:
+        for s in [self._listener] + self._socks:
             s.close()
 
     def __enter__(self) -> "Relay":

@@ -22,7 +22,7 @@ import time
 from typing import Iterable, NamedTuple
 
 __all__ = ["STATES", "SocketState", "Snapshot", "table", "snapshot", "states", "peer_row", "wait_state",
-           "wait_drained", "diagram", "TcpStateError"]
+           "wait_drained", "diagram", "live_view", "TcpStateError"]
 
 _FILES = ("/proc/net/tcp", "/proc/net/tcp6")
 
@@ -276,3 +276,50 @@ def diagram(highlight: dict[str, int] | Iterable[str] = (), *, title: str = ""):
     ax.set_title(("TCP states — " + title) if title else "TCP state diagram", fontsize=11)
     register_figure_png()
     return fig
+
+
+def _png(fig) -> bytes:
+    import io
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=70, bbox_inches="tight")
+    return buf.getvalue()
+
+
+def live_view(*socks: socket.socket, ports: Iterable[int] = (), interval: float = 0.5, rounds: int = 240):
+    """A widget that redraws the table and the state diagram of these sockets every `interval` s
+    (for `rounds` redraws, or until ``.close()``); it redraws only when a state changed.
+    None under nbgrader (no widget while grading)."""
+    from socklab import env
+    if env.under_nbgrader():
+        return None
+    import html
+    import threading
+
+    import ipywidgets as w
+
+    ports = list(ports)
+    table_box, picture = w.HTML(), w.Image(format="png")
+    box = w.VBox([w.HTML("<b>TCP 상태 (live) / TCP states, live</b>"), table_box, picture])
+    stop = threading.Event()
+    last: list = [None]
+
+    def redraw() -> None:
+        snap = snapshot(*socks, ports=ports)
+        key = sorted((r.local, r.remote, r.state) for r in snap.rows)
+        if key != last[0]:
+            last[0] = key
+            table_box.value = f"<pre>{html.escape(snap.text())}</pre>"
+            picture.value = _png(snap.figure())
+
+    def follow() -> None:
+        for _ in range(rounds):
+            if stop.wait(interval):
+                return
+            try:
+                redraw()
+            except Exception:   # sockets closed under us: keep the last picture
+                return
+    redraw()
+    threading.Thread(target=follow, name="socklab-tcpstate-view", daemon=True).start()
+    box.stop = stop.set
+    return box
