@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import socket
+import struct
 import time
 from typing import Iterable, NamedTuple
 
@@ -114,12 +115,41 @@ def states(*socks: socket.socket, ports: Iterable[int] = ()) -> list[SocketState
             or (r.remote[1] in ports and r.state != "LISTEN")]
 
 
+_NETLINK_SOCK_DIAG, _SOCK_DIAG_BY_FAMILY = 4, 20
+_STATE_NUMBERS = {int(k, 16): v for k, v in STATES.items()}
+
+
+def _diag(local: tuple, remote: tuple, family: int) -> SocketState | None:
+    """Ask the kernel (netlink sock_diag) for the one TCP socket with these two ends: microseconds,
+    where reading the whole /proc table costs milliseconds on a busy machine."""
+    def packed(host: str) -> bytes:
+        raw = socket.inet_pton(family, host)
+        return raw + bytes(16 - len(raw))
+    sockid = (struct.pack("!HH16s16s", local[1], remote[1], packed(local[0]), packed(remote[0]))
+              + struct.pack("=III", 0, 0xFFFFFFFF, 0xFFFFFFFF))        # any interface, no cookie
+    request = struct.pack("=BBBxI", family, socket.IPPROTO_TCP, 0, 0xFFFFFFFF) + sockid
+    message = struct.pack("=LHHLL", 16 + len(request), _SOCK_DIAG_BY_FAMILY, 1, 1, 0) + request
+    with socket.socket(socket.AF_NETLINK, socket.SOCK_DGRAM, _NETLINK_SOCK_DIAG) as nl:
+        nl.settimeout(1)
+        nl.send(message)
+        data = nl.recv(8192)
+    if len(data) < 16 + 72 or struct.unpack_from("=H", data, 4)[0] != _SOCK_DIAG_BY_FAMILY:
+        return None   # NLMSG_ERROR: no such socket
+    state = data[17]
+    rqueue, wqueue, _uid, inode = struct.unpack_from("=IIII", data, 16 + 4 + 48 + 4)
+    return SocketState(tuple(local), tuple(remote), _STATE_NUMBERS.get(state, str(state)), wqueue, rqueue, inode)
+
+
 def peer_row(sock: socket.socket) -> SocketState | None:
     """The row of the *other* end of `sock`'s connection, when that end lives on this machine."""
     try:
         local, remote = sock.getsockname()[:2], sock.getpeername()[:2]
     except OSError:
         return None
+    try:
+        return _diag(remote, local, sock.family)
+    except OSError:
+        pass   # no netlink here (not Linux, or filtered): read the table instead
     for r in states(ports=[remote[1]]):
         if r.local == tuple(remote) and r.remote == tuple(local):
             return r

@@ -80,3 +80,17 @@ def test_time_wait_port_blocks_a_plain_bind_but_not_one_with_reuseaddr():
     port = faults.time_wait_port()
     assert faults.bind_error(port) == "EADDRINUSE"
     assert faults.bind_error(port, reuse=True) == "ok"
+
+
+def test_netlink_lookup_agrees_with_the_proc_table():
+    """Does the fast sock_diag lookup give the same state, queue and inode as /proc/net/tcp6?"""
+    with socket.create_server(("::1", 0), family=socket.AF_INET6) as listener:
+        with socket.create_connection(listener.getsockname()[:2], timeout=2) as c:
+            s, _ = listener.accept()
+            with s:
+                c.sendall(b"abc")
+                assert tcpstate.wait_drained(c, timeout=0.02) is False
+                fast = tcpstate._diag(s.getsockname()[:2], s.getpeername()[:2], socket.AF_INET6)
+                (slow,) = tcpstate.states(s)
+                assert (fast.state, fast.rx_queue, fast.inode) == (slow.state, slow.rx_queue, slow.inode) == ("ESTABLISHED", 3, slow.inode)
+                assert tcpstate._diag(("::1", 1), ("::1", 2), socket.AF_INET6) is None
