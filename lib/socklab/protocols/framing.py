@@ -21,7 +21,7 @@ from __future__ import annotations
 import socket
 import struct
 
-__all__ = ["HEADER", "frame", "send_msg", "recv_msg", "recv_exactly", "connected_pair", "relayed_pair",
+__all__ = ["HEADER", "frame", "send_msg", "recv_msg", "recv_exactly", "read_wire", "connected_pair", "relayed_pair",
            "send_cut"]
 
 HEADER = struct.Struct("!I")
@@ -40,6 +40,22 @@ def recv_exactly(sock: socket.socket, n: int) -> bytes:
         if not data:
             break
         buf += data
+    return bytes(buf)
+
+
+def read_wire(sock: socket.socket, n: int, *, timeout: float = 2.0) -> bytes:
+    """Up to `n` bytes as they come off the wire: stops early (never raises) at end of stream, on a
+    reset or after `timeout` s of silence. For checks: compare with ``frame(payload)``."""
+    sock.settimeout(timeout)
+    buf = bytearray()
+    try:
+        while len(buf) < n:
+            data = sock.recv(min(n - len(buf), 1 << 20))
+            if not data:
+                break
+            buf += data
+    except OSError:
+        pass
     return bytes(buf)
 
 

@@ -71,32 +71,41 @@ def line_server(*, name: str = "lines", timeout: float = 5.0):
     return serve_tcp(handle, name=name, timeout=timeout)
 
 
-def exchange(address, lines: list[str], *, timeout: float = 5.0, half_close: bool = True) -> bytes:
-    """Send all `lines` at once (each with ``\\n``), half-close, read until the server closes."""
+def exchange(address, lines: list[str], *, timeout: float = 5.0, half_close: bool = True, tail: bytes = b"") -> bytes:
+    """Send all `lines` at once (each with ``\\n``, then `tail`: a piece without one), half-close,
+    and read until the server closes.
+
+    A server that closes right after QUIT while later lines are still unread makes its kernel send
+    RST instead of FIN; that ends the reply just like a close (what arrived before it is kept)."""
     with socket.create_connection(tuple(address[:2]), timeout=timeout) as sock:
-        sock.sendall("".join(line + "\n" for line in lines).encode("utf-8"))
+        sock.sendall("".join(line + "\n" for line in lines).encode("utf-8") + tail)
         if half_close:
             sock.shutdown(socket.SHUT_WR)
         got = b""
-        while data := sock.recv(65536):
-            got += data
+        try:
+            while data := sock.recv(65536):
+                got += data
+        except ConnectionResetError:
+            if half_close or not got:
+                raise
         return got
 
 
 def scenario(lines: list[str], *, seed: int | None = None, mode: str = "mixed", label: str | None = None,
-             half_close: bool = True):
-    """A :class:`socklab.testing.Scenario`: one client sends `lines` (re-chunked by a seeded relay
-    when `seed` is given) and must get exactly the right reply lines."""
+             half_close: bool = True, tail: bytes = b""):
+    """A :class:`socklab.testing.Scenario`: one client sends `lines` (and `tail`, a last piece without
+    a newline, which must get no reply), re-chunked by a seeded relay when `seed` is given, and must
+    get exactly the right reply lines."""
     from socklab.testing import Scenario
 
-    sent = "".join(line + "\n" for line in lines).encode("utf-8")
+    sent = "".join(line + "\n" for line in lines).encode("utf-8") + tail
 
     def action(address, timeout):
         if seed is None:
-            return [(sent, exchange(address, lines, timeout=timeout, half_close=half_close))]
+            return [(sent, exchange(address, lines, timeout=timeout, half_close=half_close, tail=tail))]
         from socklab.relay import Relay
         with Relay(address, seed=seed, mode=mode, timeout=timeout, name="lines-relay") as relay:
-            return [(sent, exchange(relay.address, lines, timeout=timeout, half_close=half_close))]
+            return [(sent, exchange(relay.address, lines, timeout=timeout, half_close=half_close, tail=tail))]
     where = "" if seed is None else f", re-chunked (seed {seed}, {mode})"
     return Scenario(label or f"{len(lines)} line(s){where}", 1, action, expected_replies(lines),
                     hint_ko="recv()는 줄 단위가 아닙니다: 받은 바이트를 버퍼에 모으고 b'\\n'이 있을 때마다 한 줄씩 꺼내세요",
