@@ -66,7 +66,7 @@ WRONG = {
     "q04_5_framing_robust": [
         ("seed 0, bytes", lambda: edited(A5, ("    head = exactly(4)", "    head = sock.recv(4)"),
                                                ("    body = exactly(size)", "    body = sock.recv(size) if size else b''"))),
-        ('through_relay(2, "merge"', lambda: edited(A5, ("    body = exactly(size)", "    body = b''\n    while len(body) < size:\n        data = sock.recv(4096)\n        if not data:\n            break\n        body += data\n    body = body[:size]"))),
+        ("seed 2, merge", lambda: edited(A5, ("    body = exactly(size)", "    body = b''\n    while len(body) < size:\n        data = sock.recv(4096)\n        if not data:\n            break\n        body += data\n    body = body[:size]"))),
         ("a message cut off after", lambda: edited(A5, ('    if len(body) < size:\n        raise ConnectionError(f"peer closed after {len(body)} of {size} bytes")', ""),
                                                    ('    if len(head) < 4:\n        raise ConnectionError("peer closed inside the length prefix")', '    if len(head) < 4:\n        return head'))),
         ("a 1 MB message to a slow peer", lambda: edited(A5, ('sock.sendall(struct.pack("!I", len(payload)) + payload)', 'sock.send(struct.pack("!I", len(payload)) + payload)'))),

@@ -21,7 +21,7 @@ from __future__ import annotations
 import socket
 import struct
 
-__all__ = ["HEADER", "frame", "send_msg", "recv_msg", "recv_exactly", "read_wire", "connected_pair", "relayed_pair",
+__all__ = ["HEADER", "frame", "send_msg", "recv_msg", "recv_exactly", "read_wire", "check_recv_through_relay", "connected_pair", "relayed_pair",
            "send_cut"]
 
 HEADER = struct.Struct("!I")
@@ -113,3 +113,24 @@ def send_cut(sock: socket.socket, payloads: list[bytes], *, keep: int) -> None:
     data = b"".join(frame(p) for p in payloads[:-1]) + frame(payloads[-1])[:keep]
     sock.sendall(data)
     sock.close()
+
+
+def check_recv_through_relay(recv_fn, messages: list[bytes], *, seed: int, mode: str = "mixed") -> None:
+    """For grade cells: send `messages` framed through a re-chunking relay (seeded), then call the
+    student's ``recv_fn(sock)`` once per message; fail (ko/en, with the seed) at the first wrong one."""
+    from socklab.testing.outcomes import expect_call
+
+    a, b, relay = relayed_pair(seed=seed, mode=mode)
+    try:
+        for m in messages:
+            send_msg(a, m)
+        a.close()
+        for i, m in enumerate(messages):
+            expect_call(recv_fn, b, want=m, ko=f"중계기(seed {seed}, {mode})를 거친 메시지 {i}",
+                        en=f"message {i} through the relay (seed {seed}, {mode})",
+                        hint_ko="recv()는 요청한 것보다 적게 줄 수 있습니다: 필요한 바이트가 다 올 때까지 반복하세요",
+                        hint_en="recv() may return fewer bytes than asked: loop until you have them all")
+    finally:
+        a.close()
+        b.close()
+        relay.stop()
