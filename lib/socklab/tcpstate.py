@@ -316,9 +316,9 @@ def _png(fig) -> bytes:
 
 
 def live_view(*socks: socket.socket, ports: Iterable[int] = (), interval: float = 0.5, rounds: int = 240):
-    """A widget that redraws the table and the state diagram of these sockets every `interval` s
-    (for `rounds` redraws, or until ``.close()``); it redraws only when a state changed.
-    None under nbgrader (no widget while grading)."""
+    """A widget with the live table of these sockets (re-read every `interval` s, `rounds` times, or
+    until ``.stop()``) and a button that draws the state diagram of the moment (drawing costs CPU, so
+    only on demand). None under nbgrader (no widget while grading)."""
     from socklab import env
     if env.under_nbgrader():
         return None
@@ -329,27 +329,32 @@ def live_view(*socks: socket.socket, ports: Iterable[int] = (), interval: float 
 
     ports = list(ports)
     table_box, picture = w.HTML(), w.Image(format="png")
-    box = w.VBox([w.HTML("<b>TCP 상태 (live) / TCP states, live</b>"), table_box, picture])
+    button = w.Button(description="상태 전이도 / diagram", icon="refresh")
+    box = w.VBox([w.HTML("<b>TCP 상태 (live) / TCP states, live</b>"), table_box, button, picture])
     stop = threading.Event()
     last: list = [None]
 
-    def redraw() -> None:
+    def refresh() -> None:
         snap = snapshot(*socks, ports=ports)
-        key = sorted((r.local, r.remote, r.state) for r in snap.rows)
+        key = [(r.local, r.remote, r.state, r.rx_queue) for r in snap.rows]
         if key != last[0]:
             last[0] = key
             table_box.value = f"<pre>{html.escape(snap.text())}</pre>"
-            picture.value = _png(snap.figure())
+
+    def draw(_=None) -> None:
+        picture.value = _png(snapshot(*socks, ports=ports).figure())
 
     def follow() -> None:
         for _ in range(rounds):
             if stop.wait(interval):
                 return
             try:
-                redraw()
-            except Exception:   # sockets closed under us: keep the last picture
+                refresh()
+            except Exception:   # sockets closed under us: keep the last table
                 return
-    redraw()
+    refresh()
+    button.on_click(draw)
     threading.Thread(target=follow, name="socklab-tcpstate-view", daemon=True).start()
     box.stop = stop.set
+    box.draw = draw
     return box

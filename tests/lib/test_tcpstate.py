@@ -94,3 +94,22 @@ def test_netlink_lookup_agrees_with_the_proc_table():
                 (slow,) = tcpstate.states(s)
                 assert (fast.state, fast.rx_queue, fast.inode) == (slow.state, slow.rx_queue, slow.inode) == ("ESTABLISHED", 3, slow.inode)
                 assert tcpstate._diag(("::1", 1), ("::1", 2), socket.AF_INET6) is None
+
+
+def test_live_view_follows_the_table_and_draws_on_demand(monkeypatch):
+    """Does the widget's table show a new connection's state by itself, and draw() produce a PNG?"""
+    monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        view = tcpstate.live_view(ports=[listener.getsockname()[1]], interval=0.02, rounds=200)
+        try:
+            table = view.children[1]
+            assert "LISTEN" in table.value and "ESTABLISHED" not in table.value
+            with socket.create_connection(listener.getsockname(), timeout=2):
+                assert tcpstate._poll(lambda: "ESTABLISHED" in table.value, 3)
+            assert bytes(view.children[3].value) == b""
+            view.draw()
+            assert bytes(view.children[3].value).startswith(b"\x89PNG")
+        finally:
+            view.stop()
+    monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
+    assert tcpstate.live_view(ports=[1]) is None
