@@ -223,7 +223,7 @@ class Relay:
         rows = [("up", "in", "client sent"), ("up", "out", "server got (pieces)")]
         if self.both:
             rows += [("down", "in", "server replied"), ("down", "out", "client got")]
-        fig = Figure(figsize=(10, 1.1 + 0.8 * len(rows)))
+        fig = Figure(figsize=(10, 1.5 + 0.8 * len(rows)))
         ax = fig.add_subplot()
         end = 1
         colours = ("#4c78a8", "#f58518", "#54a24b", "#e45756")

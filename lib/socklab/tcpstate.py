@@ -270,26 +270,26 @@ def diagram(highlight: dict[str, int] | Iterable[str] = (), *, title: str = ""):
     counts = {("CLOSED" if k == "CLOSE" else k): v for k, v in counts.items()}
     fig = Figure(figsize=(8.5, 7.2))
     ax = fig.add_subplot()
-    ax.set_xlim(-0.08, 1.08)
+    ax.set_xlim(-0.12, 1.12)
     ax.set_ylim(0.1, 9.7)
     ax.axis("off")
-    w, h = 0.2, 0.55
+    w, h = 0.24, 0.55
+    around = {("TIME_WAIT", "CLOSED"): (-1, 180), ("LAST_ACK", "CLOSED"): (1, 0)}   # routed along the sides
     for a, b, label in _EDGES:
         (xa, ya), (xb, yb) = _BOX[a], _BOX[b]
-        if (a, b) == ("LAST_ACK", "CLOSED"):
-            xa, xb = xa + w / 2, xb + w / 2   # route around the right side
-        if (a, b) == ("TIME_WAIT", "CLOSED"):
-            ax.annotate("", xy=(xb - w / 2 - 0.02, yb), xytext=(xa - w / 2, ya),
-                        arrowprops=dict(arrowstyle="->", color="0.45", connectionstyle="arc,angleA=180,angleB=180,armA=40,armB=60,rad=10"))
-            ax.text(-0.06, 4.8, label, fontsize=7.5, color="0.3", rotation=90, va="center")
+        if (a, b) in around:
+            side, angle = around[(a, b)]
+            ax.annotate("", xy=(xb + side * (w / 2 + 0.01), yb), xytext=(xa + side * w / 2, ya),
+                        arrowprops=dict(arrowstyle="->", color="0.45",
+                                        connectionstyle=f"arc,angleA={angle},angleB={angle},armA=30,armB={abs(30 + 400 * (xb - xa) * side)},rad=8"))
+            x_text = min(xa, xb) - w / 2 - 0.1 if side < 0 else max(xa, xb) + w / 2 + 0.1
+            ax.text(x_text, (ya + yb) / 2, label, fontsize=7.5, color="0.3", rotation=90, va="center", ha="center")
             continue
-        rad = -0.35 if (a, b) == ("LAST_ACK", "CLOSED") else 0.0
         ax.annotate("", xy=(xb, yb), xytext=(xa, ya),
-                    arrowprops=dict(arrowstyle="->", color="0.45", shrinkA=14, shrinkB=14,
-                                    connectionstyle=f"arc3,rad={rad}"))
+                    arrowprops=dict(arrowstyle="->", color="0.45", shrinkA=14, shrinkB=14))
         mx, my = (xa + xb) / 2, (ya + yb) / 2
-        if (a, b) == ("LAST_ACK", "CLOSED"):
-            mx, my = 1.02, 6.0
+        if (a, b) == ("CLOSED", "SYN_SENT"):
+            mx, my = mx + 0.12, my + 0.25
         ax.text(mx, my, label, fontsize=7.5, color="0.25", ha="center", va="center",
                 bbox=dict(boxstyle="round,pad=0.15", fc="white", ec="none", alpha=0.85))
     for state, (x, y) in _BOX.items():

@@ -74,8 +74,9 @@ _CELL_REPORT = f"""() => {{
 
 
 def course_notebooks(folder: str) -> list[str]:
-    """Relative paths of the ch03 notebooks in `folder` of the course (at collection time)."""
-    return sorted(p.relative_to(SOURCE).as_posix() for p in (SOURCE / folder / "ch03").glob("*.ipynb"))
+    """Relative paths of the ch03 and ch04 notebooks in `folder` of the course (at collection time)."""
+    return sorted(p.relative_to(SOURCE).as_posix() for chapter in ("ch03", "ch04")
+                  for p in (SOURCE / folder / chapter).glob("*.ipynb"))
 
 
 @dataclass

@@ -166,9 +166,9 @@ def layout_figure(request: bytes | None = None, reply: bytes | None = None):
 
     request = request or pack_request(ADD, 1000, -3, req_id=7)
     reply = reply or reply_for(request)
-    layouts = [("request  !BBHii", request, [("version", 1), ("op", 1), ("req_id", 2), ("a (int32)", 4),
+    layouts = [("request  !BBHii", request, [("ver", 1), ("op", 1), ("req_id", 2), ("a (int32)", 4),
                                              ("b (int32)", 4)], unpack_request(request)),
-               ("reply  !BBHq", reply, [("version", 1), ("status", 1), ("req_id", 2), ("result (int64)", 8)],
+               ("reply  !BBHq", reply, [("ver", 1), ("status", 1), ("req_id", 2), ("result (int64)", 8)],
                 unpack_reply(reply))]
     fig = Figure(figsize=(10, 3.4))
     ax = fig.add_subplot()
@@ -178,9 +178,10 @@ def layout_figure(request: bytes | None = None, reply: bytes | None = None):
         ax.text(-0.2, y + 0.5, title, ha="right", va="center", fontsize=10, weight="bold", family="monospace")
         pos = 0
         for i, ((field, size), value) in enumerate(zip(fields, values)):
-            ax.add_patch(Rectangle((pos, y + 0.55), size, 0.4, fc=colours[i], ec="white", alpha=0.9))
-            ax.text(pos + size / 2, y + 0.75, f"{field} = {value}", ha="center", va="center", fontsize=8,
-                    color="white", weight="bold")
+            ax.add_patch(Rectangle((pos, y + 0.55), size, 0.55, fc=colours[i], ec="white", alpha=0.9))
+            short = size == 1 or len(field) > 6 * size
+            ax.text(pos + size / 2, y + 0.82, f"{field}\n{value}" if short else f"{field} = {value}", ha="center",
+                    va="center", fontsize=7 if short else 8, color="white", weight="bold")
             for k in range(size):
                 ax.add_patch(Rectangle((pos + k, y), 1, 0.5, fc="white", ec=colours[i]))
                 ax.text(pos + k + 0.5, y + 0.25, f"{data[pos + k]:02x}", ha="center", va="center", fontsize=9,
@@ -188,7 +189,7 @@ def layout_figure(request: bytes | None = None, reply: bytes | None = None):
                 ax.text(pos + k + 0.5, y - 0.15, str(pos + k), ha="center", va="center", fontsize=6.5, color="0.4")
             pos += size
     ax.set_xlim(-4.2, 12.3)
-    ax.set_ylim(-1.9, 1.2)
+    ax.set_ylim(-1.9, 1.3)
     ax.axis("off")
     ax.set_title("network calculator: 12-byte request and reply, network byte order (big-endian)", fontsize=10)
     register_figure_png()

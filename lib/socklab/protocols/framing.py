@@ -21,7 +21,8 @@ from __future__ import annotations
 import socket
 import struct
 
-__all__ = ["HEADER", "frame", "send_msg", "recv_msg", "recv_exactly", "read_wire", "check_recv_through_relay", "connected_pair", "relayed_pair",
+__all__ = ["HEADER", "frame", "send_msg", "recv_msg", "recv_exactly", "read_wire", "check_recv_through_relay",
+           "framed_echo_server", "connected_pair", "relayed_pair",
            "send_cut"]
 
 HEADER = struct.Struct("!I")
@@ -76,6 +77,22 @@ def recv_msg(sock: socket.socket) -> bytes | None:
     if len(body) < size:
         raise ConnectionError(f"peer closed in the middle of a message ({len(body)} of {size} bytes)")
     return body
+
+
+def framed_echo_server(*, name: str = "framed-echo", timeout: float = 5.0):
+    """A reference server that answers every length-prefixed message with the same message reversed,
+    until the client closes (a socklab Server on 127.0.0.1, a free port).
+
+    >>> with framed_echo_server(name="doc-framed") as srv, socket.create_connection(srv.address, timeout=2) as s:
+    ...     send_msg(s, b"stressed"); recv_msg(s)
+    b'desserts'
+    """
+    from socklab.servers import serve_tcp
+
+    def handle(conn: socket.socket, peer) -> None:
+        while (message := recv_msg(conn)) is not None:
+            send_msg(conn, message[::-1])
+    return serve_tcp(handle, name=name, timeout=timeout)
 
 
 def connected_pair(*, family: int = socket.AF_INET, timeout: float = 5.0) -> tuple[socket.socket, socket.socket]:
