@@ -3,30 +3,20 @@ in this process (real sockets and reference peers, no kernel), and say which che
 from __future__ import annotations
 
 import gc
-import json
 import pathlib
 import socket
 import traceback
 import warnings
 
+from nbtools import load, source  # shared with the chapter-3 tests
+from nbtools import nbgrader_meta as meta
+
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 SOLUTIONS = ROOT / "solutions" / "ch04"
 RELEASED = ROOT / "notebooks" / "ch04"
 NAMES = sorted(p.name for p in SOLUTIONS.glob("*.ipynb"))
+
 HIDDEN_START, HIDDEN_END = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
-
-
-def load(path: pathlib.Path) -> dict:
-    return json.loads(path.read_text(encoding="utf-8"))
-
-
-def meta(cell: dict) -> dict:
-    return cell.get("metadata", {}).get("nbgrader", {})
-
-
-def source(cell: dict) -> str:
-    src = cell.get("source", "")
-    return "".join(src) if isinstance(src, list) else src
 
 
 def notebook_of(grade_id: str) -> tuple[str, dict[str, str], list[str]]:
