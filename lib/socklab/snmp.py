@@ -269,7 +269,7 @@ def _exchange(address: tuple[str, int], pdu, community: str, timeout: float, ver
     deadline = time.monotonic() + timeout
     request_id = int(getattr(pdu.id, "val", pdu.id))
     host, port = address
-    ensure_loopback(host)
+    host = ensure_loopback(host)  # 'localhost' → '127.0.0.1'; other names are refused, never resolved
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     want = ipaddress.ip_address(host)
     with socket.socket(family, socket.SOCK_DGRAM) as sock:
