@@ -23,7 +23,11 @@ _NAMES = {"S": "SYN", "SA": "SYN-ACK", "A": "ACK", "PA": "PSH,ACK", "FA": "FIN,A
 
 
 class Segment(NamedTuple):
-    """One TCP segment with absolute and relative sequence numbers."""
+    """One TCP segment with absolute and relative sequence numbers.
+
+    ``stream`` numbers the connection (0, 1, ... in order of appearance), like Wireshark's
+    ``tcp.stream``; relative numbers count from that connection's own first (SYN) numbers.
+    """
 
     t: float
     src: str
@@ -37,6 +41,7 @@ class Segment(NamedTuple):
     rel_ack: int
     length: int
     payload: bytes
+    stream: int = 0
 
 
 def flag_names(flags: str) -> str:
@@ -68,8 +73,15 @@ def ports_of(raw: bytes) -> tuple[int, ...]:
 
 
 def tcp_segments(records, *, port: int | None = None) -> list[Segment]:
-    """TCP segments of captured records in order; seq/ack also relative to each side's SYN."""
-    raw_segments = []
+    """TCP segments of captured records in order; seq/ack also relative to each connection's first numbers.
+
+    A connection is its pair of endpoints, and a new SYN on a pair whose earlier connection
+    used another initial sequence number starts a new one (a port reused), as in Wireshark.
+    """
+    streams: dict[frozenset, int] = {}   # endpoint pair -> its current stream number
+    base: dict[tuple, int] = {}          # (stream, (ip, port)) -> first seq that side sent
+    syn_seq: dict[int, int] = {}         # stream -> the client's SYN seq (to spot a reused port)
+    out, count = [], 0
     for rec in records:
         t, raw = rec[0], rec[1]
         parts = _ip_parts(raw)
@@ -77,22 +89,23 @@ def tcp_segments(records, *, port: int | None = None) -> list[Segment]:
             continue
         _, src, dst, tcp = parts
         sport, dport, seq, ack, off_flags = struct.unpack("!HHIIH", tcp[:14])
-        if port is not None and port not in (sport, dport):
-            continue
         bits = off_flags & 0xFF
         flags = "".join(f for f in _FLAG_ORDER if bits & _FLAG_BITS[f])
         payload = tcp[(off_flags >> 12) * 4:]
-        raw_segments.append((t, src, sport, dst, dport, flags, seq, ack, payload))
-    isn: dict[tuple, int] = {}
-    for _t, src, sport, _dst, _dport, flags, seq, _ack, _p in raw_segments:
-        if "S" in flags or (src, sport) not in isn:
-            isn.setdefault((src, sport), seq)
-    out = []
-    for t, src, sport, dst, dport, flags, seq, ack, payload in raw_segments:
-        rel_seq = (seq - isn[(src, sport)]) & 0xFFFFFFFF
-        peer = isn.get((dst, dport))
+        pair = frozenset(((src, sport), (dst, dport)))
+        stream = streams.get(pair)
+        if stream is None or (flags == "S" and syn_seq.get(stream, seq) != seq):
+            stream = streams[pair] = count
+            count += 1
+        if flags == "S":
+            syn_seq.setdefault(stream, seq)
+        me, peer = base.setdefault((stream, (src, sport)), seq), base.get((stream, (dst, dport)))
+        if port is not None and port not in (sport, dport):
+            continue
+        rel_seq = (seq - me) & 0xFFFFFFFF
         rel_ack = (ack - peer) & 0xFFFFFFFF if "A" in flags and peer is not None else 0
-        out.append(Segment(t, src, sport, dst, dport, flags, seq, ack, rel_seq, rel_ack, len(payload), payload))
+        out.append(Segment(t, src, sport, dst, dport, flags, seq, ack, rel_seq, rel_ack, len(payload), payload,
+                           stream))
     return out
 
 
@@ -194,14 +207,13 @@ def timeline_figure(records, *, port: int | None = None, calls=()):
     from matplotlib.figure import Figure
 
     segs = tcp_segments(records, port=port)
-    conns = [(s.sport, s.dport) for s in segs if s.flags == "S"]
-    if conns:  # one connection per picture
-        cport, sport_ = conns[0] if port is None else next((c for c in conns if port in c), conns[0])
-        segs = [s for s in segs if {s.sport, s.dport} == {cport, sport_}]
     if not segs:
         raise ValueError("no TCP segments to draw / 그릴 TCP 세그먼트가 없습니다")
-    client = (segs[0].src, segs[0].sport) if segs[0].flags == "S" or not conns else (segs[0].src, cport)
-    server = (segs[0].dst, segs[0].dport) if client == (segs[0].src, segs[0].sport) else (segs[0].src, segs[0].sport)
+    syns = [s for s in segs if s.flags == "S"]
+    stream = syns[0].stream if syns else segs[0].stream
+    segs = [s for s in segs if s.stream == stream]  # one connection per picture
+    opener = syns[0] if syns else segs[0]  # the side that sent the SYN is the client
+    client, server = (opener.src, opener.sport), (opener.dst, opener.dport)
     n = len(segs)
     fig = Figure(figsize=(9, 1.2 + 0.45 * n))
     ax = fig.add_subplot()
