@@ -10,8 +10,6 @@ import threading
 import time
 from email.utils import formatdate
 
-import h11
-
 from socklab.servers import Server, serve_tcp, serve_udp
 
 DEFAULT_PAGE = """<!DOCTYPE html>
@@ -83,6 +81,8 @@ def _read_head(conn: socket.socket, deadline: float) -> bytes:
 
 def _parse(head: bytes) -> tuple[int, str, str]:
     """(status so far, method, path): h11 checks the request line and header syntax (RFC 9112)."""
+    import h11  # here, not at the top: the echo and UDP servers must not need it
+
     parser = h11.Connection(h11.SERVER, max_incomplete_event_size=HEAD_LIMIT)
     parser.receive_data(head)
     try:

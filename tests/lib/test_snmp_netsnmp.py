@@ -42,7 +42,7 @@ class NetSnmp:
         self.env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(folder), "MIBS": "",
                     "SNMPCONFPATH": str(folder / "client"), "SNMP_PERSISTENT_DIR": str(folder / "client")}
 
-    def run(self, address, tool: str, *options: str, operands=(), timeout: float = 1.0) -> tuple[int, str, str]:
+    def run(self, address, tool: str, *options: str, operands=(), timeout: float = 3.0) -> tuple[int, str, str]:
         """(exit status, stdout, stderr) of ``tool -On -t timeout -r 0 OPTIONS host:port OPERANDS``."""
         target = f"{address[0]}:{address[1]}"
         done = subprocess.run([require_tool(tool, "snmp"), "-On", "-t", str(timeout), "-r", "0", *options, target,
