@@ -205,11 +205,19 @@ def _answer(data: bytes, mib: _Mib, community: str, write_community: str | None)
         bindings = list(pdu.varbindlist)  # an error answer echoes the request's bindings
     elif kind is SNMPset:
         bindings = list(pdu.varbindlist)
-    response = SNMP(version=version, community=comm,
-                    PDU=SNMPresponse(id=pdu.id, error=_CODE[error], error_index=index, varbindlist=bindings))
-    while len(raw := bytes(response)) > _MAX_RESPONSE and len(response.PDU.varbindlist) > 1:
-        response.PDU.varbindlist = response.PDU.varbindlist[:-1]
+    raw = _response(version, comm, pdu.id, error, index, bindings)
+    if len(raw) > _MAX_RESPONSE and kind is SNMPbulk:
+        while len(raw) > _MAX_RESPONSE and len(bindings) > 1:  # GETBULK: send fewer repetitions
+            bindings = bindings[:len(bindings) * 3 // 4]
+            raw = _response(version, comm, pdu.id, error, index, bindings)
+    elif len(raw) > _MAX_RESPONSE:  # RFC 3416 4.2.1: too big for one datagram → tooBig, no bindings
+        raw = _response(version, comm, pdu.id, "tooBig", 0, [])
     return raw
+
+
+def _response(version: int, community: bytes, request_id, error: str, index: int, bindings: list) -> bytes:
+    return bytes(SNMP(version=version, community=community,
+                      PDU=SNMPresponse(id=request_id, error=_CODE[error], error_index=index, varbindlist=bindings)))
 
 
 def _bulk(mib: _Mib, keys: list, non_repeaters: int, max_repetitions: int) -> list:
@@ -253,7 +261,11 @@ def agent(mib: dict[str, object], *, community: str = "public", writable=(), wri
         return None if silent else _answer(data, table, community, write_community)
 
     server = servers.serve_udp(handle, name=name, timeout=timeout)
-    server.mib = lambda: {_text(k): table.values[k] for k in table.order}
+    def current() -> dict:
+        with table.lock:
+            return {_text(k): table.values[k] for k in table.order}
+
+    server.mib = current
     return server
 
 

@@ -121,3 +121,20 @@ def test_walk_set_and_refusals_on_a_socklab_agent():
         snmp.agent({snmp.SYS_NAME: "r"}, writable=[snmp.SYS_LOCATION])
     with pytest.raises(ValueError, match="not an OID"):
         snmp.agent({"sysName": "r"})
+
+
+def test_a_get_too_big_for_one_datagram_is_toobig_and_a_big_bulk_is_cut():
+    """Does a GET whose answer cannot fit a UDP datagram get tooBig, while GETBULK just sends fewer repetitions?"""
+    from scapy.layers.snmp import SNMPbulk, SNMPget
+
+    mib = {f"1.3.6.1.4.1.99999.{i}.0": "x" * 40000 for i in range(1, 4)}
+    with snmp.agent(mib, name="t-toobig") as a, socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.settimeout(2)
+        vbs = [SNMPvarbind(oid=ASN1_OID(oid)) for oid in mib]
+        s.sendto(bytes(SNMP(PDU=SNMPget(id=1, varbindlist=vbs))), a.address)
+        reply = SNMP(s.recvfrom(65535)[0]).PDU
+        assert (reply.error.val, len(reply.varbindlist)) == (1, 0)  # tooBig
+        s.sendto(bytes(SNMP(PDU=SNMPbulk(id=2, max_repetitions=3, varbindlist=[vbs[0]]))), a.address)
+        data = s.recvfrom(65535)[0]
+        reply = SNMP(data).PDU
+        assert reply.error.val == 0 and len(reply.varbindlist) == 1 and len(data) <= 65000
