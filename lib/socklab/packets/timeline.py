@@ -167,28 +167,36 @@ def _port(addr):
     return addr[1] if isinstance(addr, tuple) and len(addr) >= 2 and isinstance(addr[1], int) else None
 
 
+def _between(s: Segment, sender, receiver) -> bool:
+    """Whether `s` went from port `sender` to port `receiver` (an unknown end matches anything)."""
+    return (sender is None or s.sport == sender) and (receiver is None or s.dport == receiver)
+
+
 def pair_with_trace(segments: list[Segment], calls) -> list[tuple[object, int]]:
     """Pair socket calls with the segment each caused: (call, index into segments).
 
     connect() -> the client's SYN; accept() -> the ACK that completes the handshake;
     send/sendall -> the next data segment from that socket; shutdown/close -> its FIN.
+    Both ends of a call must match, so with many clients each call lands in its own connection.
     """
     pairs, used = [], set()
     for call in calls:
         op = _get(call, "op")
         local, peer = _port(_get(call, "local")), _port(_get(call, "peer"))
+        if local is None and peer is None:
+            continue
         for i, s in enumerate(segments):
             if i in used and op != "accept":
                 continue
             if op == "connect":
-                hit = s.flags == "S" and (s.sport == local or (local is None and s.dport == peer))
-            elif op == "accept":
+                hit = s.flags == "S" and _between(s, local, peer)
+            elif op == "accept":  # the listener's call: its peer is the client that sent the last ACK
                 hit = (s.flags == "A" and s.rel_seq == 1 and s.rel_ack == 1 and s.length == 0
-                       and (s.dport == local or s.sport == peer))
+                       and _between(s, peer, local))
             elif op in ("send", "sendall", "sendto"):
-                hit = s.length > 0 and s.sport == local
+                hit = local is not None and s.length > 0 and _between(s, local, peer)
             elif op in ("shutdown", "close"):
-                hit = "F" in s.flags and s.sport == local
+                hit = local is not None and "F" in s.flags and _between(s, local, peer)
             else:
                 hit = False
             if hit:
