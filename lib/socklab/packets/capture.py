@@ -169,7 +169,8 @@ def capture(fn, *args, timeout: float = 5.0, tier: str | None = None, **kwargs) 
     In the namespace tier fn runs in a child process with its own private loopback, so it must
     be a module-level function (or a function from a notebook cell that uses only its arguments
     and imports inside it). In the root tier the host's loopback is shared, so only the TCP
-    connections and UDP datagrams of the sockets fn used are kept (other programs' are left out).
+    connections and UDP datagrams of the sockets fn used are kept (other programs' are left out,
+    and so is the traffic of a program fn starts, such as curl: capture it in the namespace tier).
     """
     from .tiers import resolve
     chosen = resolve(tier, needs=("namespace", "root"))

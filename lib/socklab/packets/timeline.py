@@ -1,6 +1,6 @@
 """A TCP exchange as a timeline: SYN, SYN-ACK, ACK, data (PSH), FIN/ACK with ports and seq/ack.
 
-Sequence numbers are shown relative to each side's first (SYN) number, as Wireshark does, so
+Sequence numbers are shown relative to each connection's own first (SYN) numbers, as Wireshark does, so
 a handshake reads ``seq=0``, ``seq=0 ack=1``, ``seq=1 ack=1``. pair_with_trace() puts the
 socket calls from socklab.trace next to the packets they caused (connect() -> SYN, ...).
 """
