@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 
 from socklab.packets.guard import ensure_loopback
 
-__all__ = ["Schedule", "Fate", "Datagram", "Channel", "channel", "ACTIONS"]
+__all__ = ["Schedule", "Fate", "Datagram", "Channel", "channel", "rtt_histogram", "ACTIONS"]
 
 ACTIONS = ("drop", "duplicate", "reorder", "corrupt", "delay")
 DIRECTIONS = ("up", "down")
@@ -377,3 +377,9 @@ def channel(server: tuple[str, int], schedule: Schedule | None = None, *, name: 
     elif chances:
         raise TypeError("give either a Schedule or its fields (seed=, drop=, ...), not both")
     return Channel(tuple(server), schedule, name)
+
+
+def rtt_histogram(rtts, *, title: str = "RTT"):
+    """A histogram (matplotlib Figure) of round-trip times in seconds; None counts as lost."""
+    from socklab._lossy_figure import rtt_histogram as draw
+    return draw(list(rtts), title=title)

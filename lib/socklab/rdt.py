@@ -34,7 +34,7 @@ from socklab.packets.offline import internet_checksum
 
 __all__ = ["HEADER", "DATA", "ACK", "FIN", "make_packet", "parse_packet", "describe", "Receiver",
            "stop_and_wait_receiver", "sliding_window_receiver", "send_file", "window_violations",
-           "time_bound", "chunks", "internet_checksum", "progress_figure", "rtt_histogram"]
+           "time_bound", "chunks", "internet_checksum", "progress_figure"]
 
 HEADER = struct.Struct("!HIHH")    # type, seq, length, checksum
 DATA, ACK, FIN = 1, 2, 3
@@ -231,8 +231,3 @@ def progress_figure(datagrams, window: int, *, title: str = "sliding window"):
     from socklab._lossy_figure import window_progress
     return window_progress(datagrams, window, title=title)
 
-
-def rtt_histogram(rtts, *, title: str = "RTT"):
-    """A histogram (matplotlib Figure) of round-trip times in seconds (None = lost)."""
-    from socklab._lossy_figure import rtt_histogram as draw
-    return draw(rtts, title=title)

@@ -85,5 +85,5 @@ def test_figures_draw_from_a_real_transfer():
         rdt.send_file(ch.address, FILE[:4000], window=4, timeout=0.05)
         fig = rdt.progress_figure(ch.datagrams(), 4)
     assert fig.axes[0].get_legend() is not None and fig.axes[0].lines
-    hist = rdt.rtt_histogram([0.01, 0.012, None, 0.02])
+    hist = lossy.rtt_histogram([0.01, 0.012, None, 0.02])
     assert "3 replies, 1 lost" in hist.axes[0].get_title()

@@ -7,15 +7,17 @@ and checks that a student's function raised what the prompt asked for.
 """
 from __future__ import annotations
 
+import math
+import re
 import socket
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from socklab.testing.limits import Run
-from socklab.testing.messages import ExerciseFailed, TimeLimit, _short, describe_exception
+from socklab.testing.messages import ExerciseFailed, TimeLimit, _short, check, describe_exception, expect_equal
 
-__all__ = ["udp_socket", "expect_raises", "UdpClients", "timed"]
+__all__ = ["udp_socket", "expect_raises", "UdpClients", "timed", "ping_truth", "check_pings", "via_channel"]
 
 
 def udp_socket(timeout: float | None = None) -> socket.socket:
@@ -93,3 +95,74 @@ class UdpClients:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+_PING = re.compile(rb"^ping (\d+) ", re.IGNORECASE)
+
+
+def ping_truth(datagrams, timeout: float) -> dict[int, float | None]:
+    """What a pinger should have seen, from the lossy channel's record: for each seq it sent
+    (``b"ping <seq> ..."``), the delay the channel added to the request and its first reply (a lower
+    bound of the RTT), or None if no reply reached it within `timeout` of the request."""
+    sent: dict[int, Any] = {}
+    replies: dict[int, Any] = {}
+    for d in datagrams:
+        m = _PING.match(d.data)
+        if not m:
+            continue
+        seq = int(m.group(1))
+        if d.direction == "up":
+            sent.setdefault(seq, d)
+        elif d.out and (seq not in replies or min(d.out) < min(replies[seq].out)):
+            replies[seq] = d
+    truth: dict[int, float | None] = {}
+    for seq, up in sent.items():
+        down = replies.get(seq)
+        if up.fate.drop or down is None or min(down.out) - up.t_in > timeout:
+            truth[seq] = None
+        else:
+            truth[seq] = up.fate.delay + down.fate.delay
+    return truth
+
+
+def check_pings(result: Any, datagrams, count: int, timeout: float) -> None:
+    """Check a pinger's result against what the lossy channel recorded: the ping format and seqs,
+    which pings were lost, that no RTT is shorter than the channel's own delay, and the counts."""
+    check(isinstance(result, dict) and isinstance(result.get("rtts"), list) and len(result["rtts"]) == count,
+          f"ping()은 'rtts'에 RTT {count}개의 리스트를 담은 사전을 반환해야 합니다",
+          f"ping() must return a dict whose 'rtts' is a list of {count} RTTs")
+    seqs = [int(m.group(1)) for d in datagrams if d.direction == "up" and (m := re.match(rb"ping (\d+) \d", d.data))]
+    expect_equal(seqs, list(range(1, count + 1)), "보낸 핑의 seq (형식: 'ping <seq> <time>')",
+                 "seqs of the pings sent (format: 'ping <seq> <time>')")
+    truth = ping_truth(datagrams, timeout)
+    expect_equal([r is None for r in result["rtts"]], [truth[s] is None for s in seqs],
+                 "잃어버린 핑(None)의 위치가 채널 기록과 다릅니다 (True = 잃어버림)",
+                 "which pings were lost (None) differs from the channel's record (True = lost)",
+                 hint_ko="seq가 맞는 답만 받아들이고, 보낸 때부터 timeout초까지 기다리세요",
+                 hint_en="accept only the reply with the right seq, and wait up to timeout s from sending")
+    for seq, rtt in zip(seqs, result["rtts"]):
+        if rtt is not None:
+            check(isinstance(rtt, float) and truth[seq] - 0.002 <= rtt <= timeout,
+                  f"seq {seq}의 RTT {rtt!r}초: 채널이 넣은 지연만 {truth[seq] * 1000:.1f} ms, 시간 제한은 {timeout:g}초입니다",
+                  f"seq {seq}: RTT {rtt!r} s, yet the channel alone delayed it {truth[seq] * 1000:.1f} ms "
+                  f"and the timeout is {timeout:g} s",
+                  hint_ko="RTT는 초 단위 float, 보낸 때부터 그 seq의 답을 받은 때까지입니다 (다른 seq의 답은 무시)",
+                  hint_en="the RTT is a float in seconds, from sending to the reply with that seq (ignore other seqs)")
+    got = [r for r in result["rtts"] if r is not None]
+    expect_equal((result.get("sent"), result.get("received")), (count, len(got)), "(sent, received): 보낸 수, 답을 받은 수",
+                 "(sent, received): pings sent, replies received")
+    loss = result.get("loss")
+    check(isinstance(loss, float) and math.isclose(loss, (count - len(got)) / count),
+          f"loss는 잃은 비율(0.0–1.0)입니다 (받음 {loss!r})", f"loss is the lost fraction, 0.0–1.0 (got {loss!r})")
+
+
+def via_channel(fn: Callable[..., Any], server: tuple[str, int], schedule, *args: Any, timeout: float = 5.0,
+                name: str = "via-channel") -> tuple[Any, list]:
+    """Run the student's client ``fn(channel_host, channel_port, *args)`` through a lossy channel in front
+    of `server`; return ``(what fn returned, the channel's record of every datagram)``."""
+    from socklab import lossy
+
+    with lossy.channel(server, schedule, name=name) as ch:
+        value = Run(fn, (*ch.address, *args)).start().result(timeout)
+        ch.wait_settled(0.5)
+        return value, ch.datagrams()
