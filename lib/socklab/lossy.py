@@ -80,11 +80,16 @@ def _parse_script_entry(text: str) -> dict:
         name, _, arg = part.partition("@") if "@" in part else part.partition("=")
         if name not in ACTIONS:
             raise ValueError(f"unknown action {name!r} in script entry {text!r}; use {', '.join(ACTIONS)}"
-                             " (e.g. 'drop', 'corrupt@4', 'delay=0.02', 'duplicate,reorder')")
-        if name == "corrupt":
+                             " (e.g. 'drop', 'corrupt@4', 'corrupt@4^1', 'delay=0.02', 'duplicate,reorder')")
+        if name == "corrupt":   # corrupt, corrupt@4 (byte 4), corrupt@4^1 (byte 4 XOR 0x01)
             out["corrupt"] = True
-            if arg:
-                out["corrupt_at"] = int(arg)
+            at, _, mask = arg.partition("^")
+            if at:
+                out["corrupt_at"] = int(at)
+            if mask:
+                out["mask"] = int(mask, 0)
+                if not 0 < out["mask"] < 256:
+                    raise ValueError(f"mask in {text!r} must be 1–255, e.g. 'corrupt@4^1'")
         elif name == "delay":
             out["delay"] = float(arg or 0.0)
         else:
@@ -103,8 +108,8 @@ class Schedule:
     >>> s = Schedule(seed=7, drop=0.3)
     >>> [s.fate("up", i).drop for i in range(8)] == [Schedule(seed=7, drop=0.3).fate("up", i).drop for i in range(8)]
     True
-    >>> Schedule(seed=0, script={"down": {2: "corrupt@1"}}).fate("down", 2).damage(b"abc")
-    b'a8c'
+    >>> Schedule(seed=0, script={"down": {2: "corrupt@1^1"}}).fate("down", 2).damage(b"abc")
+    b'acc'
     """
     seed: int | str = 0
     drop: float = 0.0

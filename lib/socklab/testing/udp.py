@@ -12,12 +12,13 @@ import re
 import socket
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from socklab.testing.limits import Run
 from socklab.testing.messages import ExerciseFailed, TimeLimit, _short, check, describe_exception, expect_equal
 
-__all__ = ["udp_socket", "expect_raises", "UdpClients", "timed", "ping_truth", "check_pings", "via_channel"]
+__all__ = ["udp_socket", "expect_raises", "UdpClients", "timed", "ping_truth", "check_pings", "via_channel", "Transfer", "transfer", "check_delivered"]
 
 
 def udp_socket(timeout: float | None = None) -> socket.socket:
@@ -166,3 +167,43 @@ def via_channel(fn: Callable[..., Any], server: tuple[str, int], schedule, *args
         value = Run(fn, (*ch.address, *args)).start().result(timeout)
         ch.wait_settled(0.5)
         return value, ch.datagrams()
+
+
+@dataclass
+class Transfer:
+    """What happened when a student's sender sent a file to a reference receiver through a lossy channel."""
+    files: list            # what the receiver got: one bytes per finished transfer
+    datagrams: list        # the channel's record
+    seconds: float         # how long the student's function ran
+    returned: Any
+
+
+def transfer(fn: Callable[..., Any], data: bytes, *args: Any, window: int = 1, schedule=None,
+             timeout: float = 5.0, **text: str) -> Transfer:
+    """Run ``fn(host, port, data, *args)`` against a reference rdt receiver (`window` packets kept)
+    behind a lossy channel with `schedule`; bounded by `timeout` (``text`` may replace its message)."""
+    from socklab import lossy, rdt
+
+    with rdt.Receiver(window, name="socklab-check-rdt") as rx, \
+            lossy.channel(rx.address, schedule, name="socklab-check-rdt") as ch:
+        run = Run(fn, (*ch.address, data, *args)).start()
+        try:
+            value = run.result(timeout, **text)
+        except TimeLimit as limit:
+            got = rx.files
+            limit.detail = ((limit.detail or "") + f"\n받은 쪽이 받은 파일 / files the receiver finished: {len(got)}").strip()
+            raise
+        ch.wait_settled(0.5)
+        return Transfer([d for _, d in rx.files], ch.datagrams(), time.monotonic() - run.started_at, value)
+
+
+def check_delivered(outcome: Transfer, data: bytes, **hints: str) -> None:
+    """The receiver finished exactly one transfer, and it is `data`, byte for byte."""
+    check(outcome.files, "받는 쪽이 파일을 끝까지 받지 못했습니다 (FIN이 확인되지 않음)",
+          "the receiver never finished the file (no FIN it could accept)", **hints)
+    got = outcome.files[0]
+    if got != data:
+        where = next((i for i, (a, b) in enumerate(zip(got, data)) if a != b), min(len(got), len(data)))
+        raise ExerciseFailed("받은 파일이 보낸 파일과 다릅니다", "the file received differs from the file sent",
+                             detail=f"길이 / length: {len(got)} 받음, {len(data)} 보냄 / got {len(got)}, sent {len(data)}; "
+                                    f"처음 다른 위치 / first difference at byte {where}", **hints)
