@@ -181,9 +181,9 @@ class Datagram:
 class Channel:
     """A running lossy channel. Create it with :func:`channel`; ``.address`` is where clients send."""
 
-    def __init__(self, server: tuple[str, int], schedule: Schedule, name: str) -> None:
+    def __init__(self, server: tuple[str, int], schedule: Schedule, name: str, hold: float = HOLD) -> None:
         self.server = (ensure_loopback(server[0]), int(server[1]))
-        self.schedule, self.name = schedule, name
+        self.schedule, self.name, self.hold = schedule, name, hold
         self._front = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self._front.bind(("127.0.0.1", 0))
         self._front.setblocking(False)
@@ -320,7 +320,7 @@ class Channel:
             _, _, record, data = heapq.heappop(self._queue)
             held = self._held[record.direction]
             if record.fate.reorder and held is None and len(record.out) == 0:
-                self._held[record.direction] = (now + HOLD, record, data)   # let the next one overtake
+                self._held[record.direction] = (now + self.hold, record, data)   # let the next one overtake
                 continue
             self._deliver(record, data)
             if held is not None and held[1] is not record:
@@ -371,17 +371,21 @@ class Channel:
                 sock.close()
 
 
-def channel(server: tuple[str, int], schedule: Schedule | None = None, *, name: str = "channel", **chances) -> Channel:
+def channel(server: tuple[str, int], schedule: Schedule | None = None, *, name: str = "channel", hold: float = HOLD,
+            **chances) -> Channel:
     """Start a lossy channel to the UDP `server` (host, port) on 127.0.0.1 (a free port).
 
     Give a :class:`Schedule`, or its fields directly: ``channel(addr, seed=3, drop=0.2, delay=(0.005, 0.02))``.
-    Returns once the channel is ready; stop it with ``.stop()`` or a ``with`` block.
+    A reordered datagram waits up to `hold` seconds for the next one to overtake it. Returns once the
+    channel is ready; stop it with ``.stop()`` or a ``with`` block.
     """
     if schedule is None:
         schedule = Schedule(**chances)
     elif chances:
         raise TypeError("give either a Schedule or its fields (seed=, drop=, ...), not both")
-    return Channel(tuple(server), schedule, name)
+    if hold < 0:
+        raise ValueError(f"hold={hold!r}: give the seconds a reordered datagram may wait, e.g. hold=0.03")
+    return Channel(tuple(server), schedule, name, hold)
 
 
 def rtt_histogram(rtts, *, title: str = "RTT"):

@@ -66,7 +66,8 @@ def test_fates_of_the_two_directions_are_independent_and_scripts_override_chance
 def test_drop_duplicate_corrupt_and_reorder_happen_on_the_wire():
     """Does the client really see a drop (no reply), two copies, a flipped byte and an overtaken datagram?"""
     schedule = lossy.Schedule(script={"down": {0: "drop", 1: "duplicate", 2: "corrupt@0"}, "up": {3: "reorder"}})
-    with servers.udp_echo_server(name="lossy-test-echo") as srv, lossy.channel(srv.address, schedule) as ch, \
+    # hold=1 s: "four" overtakes "three" even on a loaded machine (the order never rests on timing luck)
+    with servers.udp_echo_server(name="lossy-test-echo") as srv, lossy.channel(srv.address, schedule, hold=1.0) as ch, \
             _client(0.15) as s:
         s.sendto(b"zero", ch.address)
         with pytest.raises(TimeoutError):
