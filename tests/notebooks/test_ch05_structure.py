@@ -2,8 +2,6 @@
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 import tomllib
 
 import pytest
@@ -18,14 +16,11 @@ def graded():
     return [(name, c) for name in NAMES for c in load(SOLUTIONS / name)["cells"] if nbgrader_meta(c).get("grade")]
 
 
-def test_every_notebook_is_built_from_its_myst_source():
-    """Does each solutions notebook have a jupytext MyST source, and is the notebook exactly what it builds?"""
+def test_every_notebook_has_its_myst_source():
+    """Does each solutions notebook come from a jupytext MyST source (test_sources checks the bytes)?"""
     assert len(NAMES) >= 3 and sorted(p.stem for p in SOLUTIONS.glob("*.md")) == [n[:-6] for n in NAMES]
     for md in SOLUTIONS.glob("*.md"):
         assert "format_name: myst" in md.read_text(encoding="utf-8").split("---", 2)[1]
-    out = subprocess.run([sys.executable, str(ROOT / "tools" / "ch05_build.py"), "--check"], capture_output=True,
-                         text=True, timeout=120)
-    assert out.returncode == 0, out.stdout + out.stderr
 
 
 def test_grade_ids_number_the_exercises_with_basic_and_robustness_cells():
