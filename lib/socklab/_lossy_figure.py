@@ -1,6 +1,6 @@
 """Figures for chapter 5 (used by socklab.lossy and socklab.rdt; not imported directly).
 
-* ``timeline``: one row per datagram the lossy channel saw, a bar from arrival to delivery, a
+* ``table`` / ``timeline``: one row per datagram the lossy channel saw, a bar from arrival to delivery, a
   marker for its fate (dropped, corrupted, duplicated, reordered, delivered), retransmissions and
   ACKs labelled.
 * ``window_progress``: a sliding-window sender over time: DATA packets by seq, the ACKed edge and
@@ -25,6 +25,18 @@ def _label(ko: str, en: str) -> tuple[str, dict]:
     names = {f.name for f in font_manager.fontManager.ttflist}
     hangul = [n for n in ("NanumGothic", "NanumBarunGothic") if n in names]
     return (f"{ko} {en}", {"family": hangul}) if hangul else (en, {})
+
+
+def table(datagrams, describe=None) -> str:
+    rows = [f"{'t ms':>8}  dir   #   fate                    delivered"]
+    for d in datagrams:
+        what = describe(d.data) if describe else repr(d.data[:24])
+        fate = ",".join(d.fate.actions) or "ok"
+        if d.fate.delay:
+            fate += f" +{d.fate.delay * 1000:.0f}ms"
+        again = " (again)" if d.retransmission else ""
+        rows.append(f"{d.t_in * 1000:8.1f}  {d.direction:<4} {d.index:>3}   {fate:<22}  {len(d.out)}x  {what}{again}")
+    return "\n".join(rows)
 
 
 def timeline(datagrams, *, describe=None, title: str = "lossy channel") -> Figure:

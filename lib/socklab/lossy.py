@@ -188,6 +188,11 @@ class Channel:
         self._front.bind(("127.0.0.1", 0))
         self._front.setblocking(False)
         self._wake_r, self._wake_w = socket.socketpair()
+        # flush(): a marker datagram queued behind everything clients sent so far (see wait_settled)
+        self._marker = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self._marker.bind(("127.0.0.1", 0))
+        self._token = b"socklab-lossy-flush:%d" % id(self)
+        self._flushes = 0
         self._sel = selectors.DefaultSelector()
         self._sel.register(self._front, selectors.EVENT_READ, None)
         self._sel.register(self._wake_r, selectors.EVENT_READ, "wake")
@@ -228,22 +233,24 @@ class Channel:
                 self._changed.wait(left)
         return True
 
+    def flush(self, timeout: float = 1.0) -> bool:
+        """Wait until the channel has read every datagram sent to it before this call (a marker
+        datagram queued behind them comes back through the same socket: no sleep, no guess)."""
+        with self._lock:
+            seen = self._flushes
+        self._marker.sendto(self._token, self.address)
+        return self.wait_for(lambda ch: ch._flushes > seen, timeout)
+
     def wait_settled(self, timeout: float = 1.0) -> bool:
-        """Wait until every datagram seen so far is dropped or delivered (all its copies)."""
-        return self.wait_for(lambda ch: all(d.settled for d in ch.datagrams()), timeout)
+        """Wait until every datagram sent so far is dropped or delivered (all its copies)."""
+        deadline = time.monotonic() + timeout
+        return self.flush(timeout) and self.wait_for(lambda ch: all(d.settled for d in ch.datagrams()),
+                                                     max(0.0, deadline - time.monotonic()))
 
     def text(self, describe: Callable[[bytes], str] | None = None) -> str:
-        """One line per datagram: time, direction, index, fate, what was delivered."""
-        rows = [f"{'t ms':>8}  dir   #   fate                    delivered"]
-        for d in self.datagrams():
-            what = describe(d.data) if describe else repr(d.data[:24])
-            fate = ",".join(d.fate.actions) or "ok"
-            if d.fate.delay:
-                fate += f" +{d.fate.delay * 1000:.0f}ms"
-            again = " (again)" if d.retransmission else ""
-            rows.append(f"{d.t_in * 1000:8.1f}  {d.direction:<4} {d.index:>3}   {fate:<22}  "
-                        f"{len(d.out)}x  {what}{again}")
-        return "\n".join(rows)
+        """One line per datagram: time, direction, index, fate, copies delivered, what it was."""
+        from socklab._lossy_figure import table
+        return table(self.datagrams(), describe)
 
     def figure(self, describe: Callable[[bytes], str] | None = None, *, title: str | None = None):
         """A per-datagram timeline (matplotlib Figure): when each arrived, what happened, when it left."""
@@ -360,14 +367,18 @@ class Channel:
                             break
                         except OSError:
                             break   # ECONNREFUSED from an earlier send to a closed port: nothing to forward
-                        if key.data is None:
+                        if key.data is None and data == self._token and peer[:2] == self._marker.getsockname():
+                            with self._lock:
+                                self._flushes += 1
+                                self._changed.notify_all()
+                        elif key.data is None:
                             self._arrive("up", self._flow_of(peer[:2]), data)
                         elif peer[:2] == self.server:
                             self._arrive("down", key.data, data)
                 self._release_due()
         finally:
             self._sel.close()
-            for sock in [self._front, self._wake_r, self._wake_w] + [b for b, _ in self._backs]:
+            for sock in [self._front, self._wake_r, self._wake_w, self._marker] + [b for b, _ in self._backs]:
                 sock.close()
 
 

@@ -164,3 +164,14 @@ def test_stop_closes_every_socket_and_ends_the_thread():
         ch.stop()
     assert not any(t.name.startswith("socklab-lossy") and t.is_alive() for t in threading.enumerate())
     assert ch._front.fileno() == -1 and all(b.fileno() == -1 for b, _ in ch._backs)
+
+
+def test_wait_settled_counts_every_datagram_sent_before_it_without_sleeping():
+    """Right after a burst, does wait_settled() see every datagram the client sent (a marker, not a sleep)?"""
+    with servers.udp_echo_server(name="lossy-test-echo") as srv, lossy.channel(srv.address, drop=1.0) as ch, \
+            _client() as s:
+        for i in range(200):
+            s.sendto(b"%d" % i, ch.address)
+        assert ch.wait_settled(2)
+        assert len(ch.datagrams("up")) == 200 and ch.flush(1)
+    assert all(d.data != ch._token for d in ch.datagrams())   # the marker is never part of the record
