@@ -169,10 +169,6 @@ class Datagram:
     retransmission: bool = False                      # same bytes as an earlier datagram of this flow
 
     @property
-    def delivered(self) -> bool:
-        return bool(self.out)
-
-    @property
     def settled(self) -> bool:
         """Has the channel finished with it (dropped, or every copy delivered)?"""
         return self.fate.drop or len(self.out) >= (2 if self.fate.duplicate else 1)
@@ -283,7 +279,7 @@ class Channel:
                 f"{len(self._records)} datagrams>")
 
     # -- machinery -----------------------------------------------------------------------------
-    def _now(self) -> float:
+    def _now(self) -> float:  # seconds since the channel started
         return time.monotonic() - self._start
 
     def _arrive(self, direction: str, flow: int, data: bytes) -> None:
