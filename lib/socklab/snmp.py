@@ -11,6 +11,7 @@ community string are ignored, as real agents do.
 """
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import socket
 import threading
@@ -20,7 +21,7 @@ from socklab import servers
 from socklab.packets.guard import ensure_loopback
 
 __all__ = ["SYS_DESCR", "SYS_UPTIME", "SYS_NAME", "agent", "agents", "get", "poll", "encode_value",
-           "decode_value", "get_request"]
+           "decode_value", "get_request", "Field", "fields"]
 
 #: Well-known OIDs of the system group (MIB-2).
 SYS_DESCR = "1.3.6.1.2.1.1.1.0"
@@ -109,10 +110,16 @@ def agent(mib: dict[str, object], *, community: str = "public", silent: bool = F
     for oid, value in table.items():
         encode_value(oid, value)  # fail now, with a clear message, not inside the agent's thread
 
+    received: list[bytes] = []
+
     def handle(data: bytes, addr: tuple) -> bytes | None:
+        if len(received) < 100:
+            received.append(bytes(data))  # what really arrived, for byte maps (figures.snmp_byte_map)
         return None if silent else _answer(data, table, community)
 
-    return servers.serve_udp(handle, name=name, timeout=timeout)
+    server = servers.serve_udp(handle, name=name, timeout=timeout)
+    server.datagrams = received  # type: ignore[attr-defined]
+    return server
 
 
 def agents(mibs: list[dict[str, object]], *, silent: tuple[int, ...] = (), community: str = "public",
@@ -149,3 +156,87 @@ def get(address: tuple[str, int], oid: str, *, community: str = "public", timeou
 def poll(addresses: list[tuple[str, int]], oid: str, *, community: str = "public", timeout: float = 0.5) -> dict:
     """Reference manager: GET `oid` from every agent; silent agents map to None."""
     return {tuple(a): get(tuple(a), oid, community=community, timeout=timeout) for a in addresses}
+
+
+# -- the bytes of a message, field by field (BER: tag, length, value) ----------------------------
+_TAGS = {0x02: "INTEGER", 0x04: "OCTET STRING", 0x05: "NULL", 0x06: "OBJECT IDENTIFIER", 0x30: "SEQUENCE",
+         0x43: "TimeTicks", 0xA0: "GetRequest-PDU", 0xA1: "GetNextRequest-PDU", 0xA2: "Response-PDU",
+         0xA3: "SetRequest-PDU", 0x80: "noSuchObject", 0x81: "noSuchInstance", 0x82: "endOfMibView"}
+# What each position means in an SNMPv1/v2c message (RFC 3416): path of child indexes -> name.
+_ROLES = {(0,): "message", (0, 0): "version", (0, 1): "community", (0, 2): "PDU", (0, 2, 0): "request-id",
+          (0, 2, 1): "error-status", (0, 2, 2): "error-index", (0, 2, 3): "variable-bindings"}
+_VERSIONS = {0: "SNMPv1", 1: "SNMPv2c", 3: "SNMPv3"}
+
+
+@dataclasses.dataclass(frozen=True)
+class Field:
+    """One BER element: where it starts, how long its header (tag+length) and value are, what it is."""
+
+    offset: int
+    header: int
+    length: int
+    tag: int
+    type: str
+    role: str
+    depth: int
+    value: object
+
+    @property
+    def end(self) -> int:
+        return self.offset + self.header + self.length
+
+
+def _oid_text(raw: bytes) -> str:
+    parts, n = [raw[0] // 40, raw[0] % 40], 0
+    for b in raw[1:]:
+        n = (n << 7) | (b & 0x7F)
+        if not b & 0x80:
+            parts.append(n)
+            n = 0
+    return ".".join(map(str, parts))
+
+
+def fields(data: bytes) -> list[Field]:
+    """Walk an SNMP message's BER encoding: every element, outermost first, with its role.
+
+    >>> [(f.role, f.value) for f in fields(get_request(SYS_NAME, request_id=7))][1:5]
+    [('version', 'SNMPv2c'), ('community', 'public'), ('PDU', None), ('request-id', 7)]
+    >>> [(f.role, f.value) for f in fields(get_request(SYS_NAME, request_id=7))][-2:]
+    [('name (OID)', '1.3.6.1.2.1.1.5.0'), ('value', None)]
+    """
+    data = bytes(data)
+    out: list[Field] = []
+
+    def walk(start: int, stop: int, path: tuple[int, ...]) -> None:
+        pos, index = start, 0
+        while pos < stop:
+            if pos + 2 > stop:
+                raise ValueError(f"BER element cut short at byte {pos}: need a tag and a length")
+            tag, length, head = data[pos], data[pos + 1], 2
+            if length & 0x80:  # long form: the next (length & 0x7F) bytes hold the length
+                count = length & 0x7F
+                length = int.from_bytes(data[pos + 2:pos + 2 + count], "big")
+                head += count
+            if pos + head + length > stop:
+                raise ValueError(f"BER element at byte {pos} says {length} bytes but only {stop - pos - head} follow")
+            body = data[pos + head:pos + head + length]
+            here = path + (index,)
+            role = _ROLES.get(here) or ("varbind" if len(here) == 4 else "name (OID)" if len(here) == 5 and index == 0
+                                        else "value" if len(here) == 5 else "")
+            value: object = None
+            if tag in (0x02, 0x43):
+                value = int.from_bytes(body, "big", signed=tag == 0x02)
+                if role == "version":
+                    value = _VERSIONS.get(value, value)
+            elif tag == 0x04:
+                value = body.decode("utf-8", "replace")
+            elif tag == 0x06:
+                value = _oid_text(body)
+            out.append(Field(pos, head, length, tag, _TAGS.get(tag, f"tag 0x{tag:02x}"), role, len(here) - 1, value))
+            if tag & 0x20:  # constructed: its value is more elements
+                walk(pos + head, pos + head + length, here)
+            pos += head + length
+            index += 1
+
+    walk(0, len(data), ())
+    return out
