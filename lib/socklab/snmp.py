@@ -99,11 +99,24 @@ def _answer(data: bytes, mib: dict[str, object], community: str) -> bytes | None
     return bytes(response)
 
 
+def _stale(data: bytes, mib: dict[str, object], community: str) -> bytes | None:
+    """A response to request id - 1 with decoy values: what a late reply to an earlier request looks like."""
+    SNMP, SNMPget, *_ = _layers()
+    request = SNMP(data)
+    decoy = {oid: ("stale-" + v if isinstance(v, str) else v + 1000 if isinstance(v, int) else v)
+             for oid, v in mib.items()}
+    older = SNMP(version=request.version, community=request.community,
+                 PDU=SNMPget(id=(int(request.PDU.id.val) - 1) % 2**31, varbindlist=request.PDU.varbindlist))
+    return _answer(bytes(older), decoy, community)
+
+
 def agent(mib: dict[str, object], *, community: str = "public", silent: bool = False, name: str | None = None,
-          timeout: float = 5.0) -> servers.Server:
+          timeout: float = 5.0, stale_first: bool = False) -> servers.Server:
     """Start an SNMPv2c agent on 127.0.0.1 (UDP, free port) that answers GET for the OIDs in `mib`.
 
-    ``silent=True`` makes an agent that never answers (a node that is down).
+    ``silent=True`` makes an agent that never answers (a node that is down). ``stale_first=True``
+    first sends a response to an *older* request id (with decoy values), then the right one, as
+    happens when a late reply to an earlier, timed-out request arrives: a manager must match ids.
     Returns a socklab Server: ``.address`` to poll, ``.log`` to see what arrived, ``.stop()``.
     """
     table = {_norm_oid(k): v for k, v in mib.items()}
@@ -115,7 +128,14 @@ def agent(mib: dict[str, object], *, community: str = "public", silent: bool = F
     def handle(data: bytes, addr: tuple) -> bytes | None:
         if len(received) < 100:
             received.append(bytes(data))  # what really arrived, for byte maps (figures.snmp_byte_map)
-        return None if silent else _answer(data, table, community)
+        if silent:
+            return None
+        reply = _answer(data, table, community)
+        if reply is not None and stale_first:
+            stale = _stale(data, table, community)
+            if stale is not None:
+                server._sock.sendto(stale, addr)  # same source address as the real reply
+        return reply
 
     server = servers.serve_udp(handle, name=name, timeout=timeout)
     server.datagrams = received  # type: ignore[attr-defined]
@@ -123,9 +143,11 @@ def agent(mib: dict[str, object], *, community: str = "public", silent: bool = F
 
 
 def agents(mibs: list[dict[str, object]], *, silent: tuple[int, ...] = (), community: str = "public",
-           prefix: str = "agent") -> list[servers.Server]:
-    """Several agents at once; the ones whose index is in `silent` never answer."""
-    return [agent(mib, community=community, silent=i in silent, name=f"{prefix}-{i}") for i, mib in enumerate(mibs)]
+           prefix: str = "agent", stale_first: tuple[int, ...] = ()) -> list[servers.Server]:
+    """Several agents at once; the ones whose index is in `silent` never answer, those in
+    `stale_first` send a late reply to an older request id before the right one."""
+    return [agent(mib, community=community, silent=i in silent, name=f"{prefix}-{i}", stale_first=i in stale_first)
+            for i, mib in enumerate(mibs)]
 
 
 def get(address: tuple[str, int], oid: str, *, community: str = "public", timeout: float = 1.0):

@@ -9,6 +9,7 @@ from socklab.testing.checks import (ECHO, Scenario, check_client, check_server, 
 from socklab.testing.cleanup import check_nothing_left, sweep, thread_errors
 from socklab.testing.display import install_hint_display, uninstall_hint_display
 from socklab.testing.limits import Run, call_with_timeout, expect_raises
+from socklab.testing.probes import bind_outcome, echoes_as_it_arrives, stalled_port, still_connected
 from socklab.testing.messages import (ExerciseFailed, TimeLimit, check, describe_exception, expect_equal,
                                       fail)
 
@@ -17,5 +18,5 @@ __all__ = [
     "call_with_timeout", "Run", "install_hint_display", "uninstall_hint_display", "expect_raises",
     "check_nothing_left", "sweep", "thread_errors",
     "check_server", "check_client", "Scenario", "ECHO", "round_trip", "multi_chunk", "empty", "silent",
-    "resetting", "concurrent",
+    "resetting", "concurrent", "stalled_port", "still_connected", "echoes_as_it_arrives", "bind_outcome",
 ]
