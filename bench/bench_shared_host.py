@@ -3,7 +3,7 @@ in one network namespace shared with unrelated programs that keep binding and co
 
 This is plain `nbgrader autograde` without socklab's sandbox: all kernels see the same loopback,
 and a noise process holds hundreds of TCP/UDP ports and churns ephemeral ports with short
-connections (so TIME_WAIT entries pile up). Goal: 0 failed grade cells. The namespace is private
+connections that it closes first (so thousands of ephemeral port numbers sit in TIME_WAIT). Goal: 0 failed grade cells. The namespace is private
 (`unshare -rn`) so the noise never touches the host's own loopback.
 
     python bench/bench_shared_host.py [--runs 20] [--jobs 4]
@@ -46,15 +46,15 @@ def noise(stop_file: str) -> None:
                 conn, _ = server.accept()
             except OSError:
                 return
-            conn.close()  # the server closes first: TIME_WAIT on this side, ports taken for a while
+            conn.recv(1)  # waits for the client's close: the client closes first, so its port sits in
+            conn.close()  # TIME_WAIT for a minute, and no one else may bind that number meanwhile
 
     threading.Thread(target=accept_loop, daemon=True).start()
     address = server.getsockname()
     while not os.path.exists(stop_file):
         for _ in range(50):
             try:
-                with socket.create_connection(address, timeout=1) as c:
-                    c.recv(1)
+                socket.create_connection(address, timeout=1).close()
             except OSError:
                 pass
         time.sleep(0.01)  # pace the churn so the notebooks still get the CPU
