@@ -9,7 +9,8 @@ from socklab.testing.checks import (ECHO, Scenario, check_client, check_server, 
 from socklab.testing.cleanup import check_nothing_left, sweep, thread_errors
 from socklab.testing.display import install_hint_display, uninstall_hint_display
 from socklab.testing.limits import Run, call_with_timeout, expect_raises
-from socklab.testing.probes import bind_outcome, echoes_as_it_arrives, stalled_port, still_connected
+from socklab.testing.probes import (bind_outcome, echoes_as_it_arrives, eof_echo_server, stalled_port,
+                                    stalls_then, still_connected)
 from socklab.testing.messages import (ExerciseFailed, TimeLimit, check, describe_exception, expect_equal,
                                       fail)
 
@@ -19,4 +20,5 @@ __all__ = [
     "check_nothing_left", "sweep", "thread_errors",
     "check_server", "check_client", "Scenario", "ECHO", "round_trip", "multi_chunk", "empty", "silent",
     "resetting", "concurrent", "stalled_port", "still_connected", "echoes_as_it_arrives", "bind_outcome",
+    "stalls_then", "eof_echo_server",
 ]

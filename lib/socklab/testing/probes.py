@@ -5,6 +5,9 @@
 * ``echoes_as_it_arrives()``: a client that needs its first half echoed before it sends the rest.
 * ``still_connected()``: a client scenario that stays connected after the others are done and
   watches the listener: a server that returns before its last connection ends (no join()) is seen.
+* ``stalls_then()``: one client connects and says nothing (without leaving) while the next one
+  must be served: only a server that gives each connection a timeout gets to it.
+* ``eof_echo_server()``: answers only after the client half-closes (shutdown(SHUT_WR)), in pieces.
 * ``bind_outcome()``: what bind() says right now for a TCP socket of ours, as an errno name, so a
   grade compares the student's answer with the kernel instead of assuming a port is free.
 """
@@ -19,7 +22,8 @@ from collections.abc import Iterator
 from socklab.testing.checks import Scenario
 from socklab.testing.messages import ExerciseFailed
 
-__all__ = ["stalled_port", "still_connected", "echoes_as_it_arrives", "bind_outcome"]
+__all__ = ["stalled_port", "still_connected", "echoes_as_it_arrives", "stalls_then", "bind_outcome",
+           "eof_echo_server"]
 
 
 @contextlib.contextmanager
@@ -126,3 +130,41 @@ def still_connected(data: bytes = b"still here", *, probes: int = 8) -> Scenario
                 got += piece
         return [(data, got)]
     return Scenario("stays connected while the others finish", 1, action)
+
+
+def stalls_then(data: bytes = b"next in line") -> Scenario:
+    """Two clients: the first connects and stays silent (it never sends, never leaves); the second
+    does a round trip. A one-at-a-time server reaches the second only if it times out on the first."""
+    from socklab import clients
+
+    def action(address, timeout):
+        with socket.create_connection(address, timeout=timeout):  # stays silent until we are done
+            reply = clients.round_trip(address, data, timeout=timeout)
+        return [(data, reply)]
+    return Scenario("silent client that never leaves, then another", 2, action,
+                    hint_ko="연결마다 conn.settimeout(timeout)을 주고, TimeoutError가 나면 그 연결만 닫고 다음 클라이언트로 가세요",
+                    hint_en="give each connection conn.settimeout(timeout); on TimeoutError close just that "
+                            "connection and go on with the next client")
+
+
+def eof_echo_server(*, pieces: int = 4, name: str = "eof-echo", timeout: float = 1.0):
+    """A TCP server that reads until the client has finished sending (EOF: the client's
+    shutdown(SHUT_WR)), then sends everything back in `pieces` separate writes and closes.
+
+    A client that never half-closes gets nothing and, after `timeout` s, an empty close.
+    """
+    from socklab import servers
+
+    def handle(conn, addr):
+        got = []
+        try:
+            while data := conn.recv(65536):
+                got.append(data)
+        except TimeoutError:
+            return  # the client never said it was done: no answer
+        data = b"".join(got)
+        step = max(1, -(-len(data) // pieces))
+        for i in range(0, len(data), step):
+            conn.sendall(data[i:i + step])
+            time.sleep(0.005)  # separate segments, so one recv() cannot get them all (pace, not sync)
+    return servers.serve_tcp(handle, name=name, timeout=timeout)
