@@ -110,9 +110,26 @@ def serve_concurrently(listener, n_clients):
         return sock.getsockname()[1]""", """    import random
     low, high = kernel_port_range()
     return random.randint(low, high)""")),
-    "q03_13_bind_errors": lambda: _from_solution(
-        "q03_13_bind_errors", ("return errno.errorcode.get(exc.errno, str(exc.errno))",
-                               'return "EADDRINUSE" if exc.errno == errno.EADDRINUSE else "EACCES"')),
+    # binds every interface, not `host`: fine for the visible checks, wrong on the port the test holds
+    "q03_13_bind_errors": lambda: _from_solution("q03_13_bind_errors", ("sock.bind((host, port))", 'sock.bind(("", port))')),
+    # never closes on success: the privileged check passes, the hidden "bind again" check does not
+    "q03_13_bind_errors_robust": lambda: _from_solution("q03_13_bind_errors", ("    finally:\n        sock.close()\n", "")),
+    # token-based: a field starting with '#' opens the comment; the hidden "70/tcp# ..." line slips through
+    "q03_10_services_robust": lambda: '''
+def parse_services(text):
+    entries = []
+    for line in text.splitlines():
+        fields = line.split()
+        if not fields or fields[0].startswith("#"):
+            continue
+        cut = next((i for i, f in enumerate(fields) if f.startswith("#")), len(fields))
+        port, _, protocol = fields[1].partition("/")
+        entries.append({"name": fields[0], "port": int(port), "protocol": protocol, "aliases": fields[2:cut],
+                        "comment": " ".join(fields[cut:])[1:].strip()})
+    return entries
+def port_of(entries, name, protocol):
+    return next((e["port"] for e in entries if e["protocol"] == protocol and name in [e["name"], *e["aliases"]]), None)
+''',
     "q03_14_scanner": lambda: '''
 def scan(host, port_list, timeout):
     found = []
@@ -146,6 +163,8 @@ def _run(grade_id: str, answer: str, *, hidden: bool) -> None:
                 if isinstance(item, socket.socket):
                     item.close()
         servers.stop_all()
+        from socklab import testing
+        testing.sweep()  # as IPython's post-cell hook does: the student's leftovers do not outlive the cell
 
 
 def test_every_autograded_exercise_has_a_visible_only_wrong_answer_here():
@@ -160,10 +179,6 @@ def test_hidden_tests_catch_an_answer_that_only_satisfies_the_visible_ones(grade
     """Does the visible part accept the overfitted answer while the hidden tests reject it?"""
     from socklab.testing import ExerciseFailed
 
-    if grade_id == "q03_13_bind_errors":
-        with open("/proc/sys/net/ipv4/ip_nonlocal_bind") as f:
-            if f.read().strip() == "1":
-                pytest.skip("ip_nonlocal_bind=1: binding 192.0.2.1 succeeds, so this wrong answer looks right")
     answer = WRONG[grade_id]()
     _run(grade_id, answer, hidden=False)
     with pytest.raises(ExerciseFailed):

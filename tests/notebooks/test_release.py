@@ -70,7 +70,7 @@ def test_release_registers_the_notebooks_in_the_course_gradebook(regenerated):
     finally:
         con.close()
     assert sorted(n for (n,) in notebooks) == sorted(name.removesuffix(".ipynb") for name in NAMES)
-    assert cells == 14 and points >= 50
+    assert cells >= 14 and points >= 50  # 14 exercises; some have a basic and a robustness cell
 
 
 def test_check_mode_reports_clean_after_a_release_without_writing(regenerated):

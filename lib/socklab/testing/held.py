@@ -40,14 +40,18 @@ def _bind(kind: int, host: str, port: int) -> socket.socket:
     return sock
 
 
-def _twin_works(port: int) -> bool:
+def _twin(port: int) -> str | None:
+    """TWIN if a TCP socket can bind (TWIN, port) now, "127.0.0.1" where TWIN does not exist, None if
+    (TWIN, port) is taken (e.g. a socket another grade cell leaked, outliving its own guard)."""
     try:
         _bind(socket.SOCK_STREAM, TWIN, port).close()
     except OSError as exc:
         if exc.errno == errno.EADDRNOTAVAIL:
-            return False  # e.g. macOS: only 127.0.0.1 is configured
+            return "127.0.0.1"  # e.g. macOS: only 127.0.0.1 is configured
+        if exc.errno == errno.EADDRINUSE:
+            return None
         raise
-    return True
+    return TWIN
 
 
 @contextlib.contextmanager
@@ -73,7 +77,10 @@ def bindable_port(*, privileged: bool = False, udp: bool = False) -> Iterator[tu
                     continue
                 raise
             port = guard.getsockname()[1]
-            host = TWIN if _twin_works(port) else "127.0.0.1"
+            host = _twin(port)
+            if host is None:
+                guard.close()
+                continue
             if udp:
                 try:
                     udp_sock = _bind(socket.SOCK_DGRAM, host, port)
