@@ -83,7 +83,7 @@ def _execute(path: pathlib.Path, runtime: pathlib.Path, index: int) -> dict:
     return {"notebook": path.stem, "elapsed": time.perf_counter() - t0, "failed": failed}
 
 
-def inside(runs: int, jobs: int) -> dict:
+def inside(runs: int, jobs: int, only: str = "", folder: pathlib.Path = SOLUTIONS) -> dict:
     """Runs inside the private namespace: noise up, then runs x notebooks, `jobs` at once."""
     sys.path.insert(0, str(ROOT / "lib"))
     from socklab.packets.namespace import bring_up_loopback
@@ -94,7 +94,7 @@ def inside(runs: int, jobs: int) -> dict:
     stop_file = str(runtime / "stop")
     noise_proc = subprocess.Popen([sys.executable, __file__, "--noise", stop_file])
     try:
-        paths = sorted(SOLUTIONS.glob("*.ipynb"))
+        paths = sorted(folder.glob(f"{only}*.ipynb"))
         work = [(p, i) for i, p in enumerate(p for _ in range(runs) for p in paths)]
         t0 = time.perf_counter()
         with ThreadPoolExecutor(max_workers=jobs) as pool:
@@ -110,13 +110,13 @@ def inside(runs: int, jobs: int) -> dict:
     return {"wall": wall, "results": results}
 
 
-def measure(runs: int = RUNS, jobs: int = JOBS) -> dict:
+def measure(runs: int = RUNS, jobs: int = JOBS, only: str = "", folder: pathlib.Path = SOLUTIONS) -> dict:
     """Re-run this file in a fresh user+network namespace and collect its JSON report."""
     unshare = shutil.which("unshare")
     if unshare is None:
         raise RuntimeError("needs util-linux's unshare (a private network namespace for the noise)")
     out = subprocess.run([unshare, "-rn", sys.executable, __file__, "--inside", "--runs", str(runs), "--jobs",
-                          str(jobs)], capture_output=True, text=True, timeout=3600)
+                          str(jobs), "--only", only, "--folder", str(folder)], capture_output=True, text=True, timeout=3600)
     if out.returncode != 0:
         raise RuntimeError(f"shared-host run failed ({out.returncode}): {out.stderr[-2000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -143,6 +143,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=RUNS)
     parser.add_argument("--jobs", type=int, default=JOBS)
+    parser.add_argument("--only", default="", help="run only the notebooks whose name starts with this, e.g. 03.3")
+    parser.add_argument("--folder", type=pathlib.Path, default=SOLUTIONS, help="where the notebooks are (default solutions/ch03)")
     parser.add_argument("--inside", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--noise", metavar="STOP_FILE", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -150,9 +152,9 @@ def main() -> int:
         noise(args.noise)
         return 0
     if args.inside:
-        print(json.dumps(inside(args.runs, args.jobs)))
+        print(json.dumps(inside(args.runs, args.jobs, args.only, args.folder)))
         return 0
-    report = measure(args.runs, args.jobs)
+    report = measure(args.runs, args.jobs, args.only, args.folder)
     failed = [(r["notebook"], f) for r in report["results"] for f in r["failed"]]
     for notebook, failure in failed:
         print(f"FAILED {notebook}: {failure}")

@@ -450,7 +450,7 @@ def test_exercise_14_scanner_that_only_catches_refusals_is_told_about_timeouts()
     """Does a scanner that lets TimeoutError escape fail on the stalled port with the TimeoutError named?"""
     answer = solution(REF14, ("        except OSError:", "        except ConnectionRefusedError:"))
     message = fails_at(REF14, answer, "raised an exception")
-    assert "TimeoutError" in message, message
+    assert "TimeoutError" in message and "catch TimeoutError too" in message, message
 
 
 # -- correct answers in other styles ---------------------------------------------------------------
