@@ -11,30 +11,20 @@ import textwrap
 
 import pytest
 
+import cellrun
 from nbtools import SOLUTIONS, load, nbgrader_meta, source
 from support import strict_skip
 
 NOTEBOOK = SOLUTIONS / "03.3-service-ports.ipynb"
 CELLS = {nbgrader_meta(c).get("grade_id"): source(c) for c in load(NOTEBOOK)["cells"] if nbgrader_meta(c)}
-FIXED = [CELLS["setup_03_3"], CELLS["sample_services"]]
 EXERCISE = {  # exercise -> its grade cells, in notebook order
     10: ["q03_10_services", "q03_10_services_robust"], 11: ["q03_11_classify"], 12: ["q03_12_ephemeral"],
     13: ["q03_13_bind_errors", "q03_13_bind_errors_robust"], 14: ["q03_14_scanner"]}
 
 
 def run_cell(grade_id: str, answer: str) -> None:
-    """Run the locked cells, `answer` and one grade cell (hidden tests included) as the kernel would."""
-    from socklab import servers, testing
-
-    ns: dict = {"__name__": "__main__", "display": print}
-    try:
-        for code in FIXED:
-            exec(compile(code, "<setup>", "exec"), ns)
-        exec(compile(textwrap.dedent(answer), "<student answer>", "exec"), ns)
-        exec(compile(CELLS[grade_id], f"<{grade_id}>", "exec"), ns)
-    finally:
-        testing.sweep()  # what IPython's post-cell hook does: close what the student's code left open
-        servers.stop_all()
+    """Run the locked cells, `answer` and one grade cell (hidden tests included), then sweep (cellrun)."""
+    cellrun.run_cell(grade_id, textwrap.dedent(answer))
 
 
 def fails_at(grade_id: str, answer: str, label: str) -> str:
@@ -50,11 +40,31 @@ def fails_at(grade_id: str, answer: str, label: str) -> str:
 
 def solution(grade_id: str, *edits: tuple[str, str]) -> str:
     """The reference answer of `grade_id` with exact text replacements (a one-line bug)."""
-    text = CELLS[f"{grade_id.removesuffix('_robust')}_answer"]
+    text = cellrun.solution_of(grade_id)
     for old, new in edits:
         assert old in text, f"the solution changed; update this wrong answer: {old!r}"
         text = text.replace(old, new)
     return text
+
+
+# Token-based: a field starting with '#' opens the comment; "70/tcp#..." slips through.
+TOKEN_PARSER = textwrap.dedent('''
+        def parse_services(text):
+            entries = []
+            for line in text.splitlines():
+                fields = line.split()
+                if not fields or fields[0].startswith("#"):
+                    continue
+                cut = next((i for i, f in enumerate(fields) if f.startswith("#")), len(fields))
+                port, _, protocol = fields[1].partition("/")
+                entries.append({"name": fields[0], "port": int(port), "protocol": protocol, "aliases": fields[2:cut],
+                                "comment": " ".join(fields[cut:])[1:].strip()})
+            return entries
+        def port_of(entries, name, protocol):
+            for e in entries:
+                if e["protocol"] == protocol and name in [e["name"], *e["aliases"]]:
+                    return e["port"]
+        ''')
 
 
 # -- exercise 10 ---------------------------------------------------------------------------------
@@ -90,23 +100,7 @@ WRONG_10 = [
                                                          '"comment": line.split("#")[-1].strip() if comment else ""'))),
     ("q03_10_services_robust", "entry 2", solution(REF10, ('"comment": comment.strip()', '"comment": comment.strip() or None'))),
     # Token-based: a field starting with '#' opens the comment; "70/tcp#..." slips through.
-    ("q03_10_services_robust", "no space before '#'", '''
-        def parse_services(text):
-            entries = []
-            for line in text.splitlines():
-                fields = line.split()
-                if not fields or fields[0].startswith("#"):
-                    continue
-                cut = next((i for i, f in enumerate(fields) if f.startswith("#")), len(fields))
-                port, _, protocol = fields[1].partition("/")
-                entries.append({"name": fields[0], "port": int(port), "protocol": protocol, "aliases": fields[2:cut],
-                                "comment": " ".join(fields[cut:])[1:].strip()})
-            return entries
-        def port_of(entries, name, protocol):
-            for e in entries:
-                if e["protocol"] == protocol and name in [e["name"], *e["aliases"]]:
-                    return e["port"]
-        '''),
+    ("q03_10_services_robust", "no space before '#'", TOKEN_PARSER),
     ("q03_10_services_robust", "lookup by the second alias", solution(REF10, (
         '(entry["name"] == name or name in entry["aliases"])',
         '(entry["name"] == name or entry["aliases"][:1] == [name])'))),

@@ -12,6 +12,7 @@ import socket
 import pytest
 
 from nbtools import NAMES, SOLUTIONS, load, nbgrader_meta, source
+from test_ch03_3_checks import TOKEN_PARSER
 
 HIDDEN_START, HIDDEN_END = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
 
@@ -115,21 +116,7 @@ def serve_concurrently(listener, n_clients):
     # never closes on success: the privileged check passes, the hidden "bind again" check does not
     "q03_13_bind_errors_robust": lambda: _from_solution("q03_13_bind_errors", ("    finally:\n        sock.close()\n", "")),
     # token-based: a field starting with '#' opens the comment; the hidden "70/tcp# ..." line slips through
-    "q03_10_services_robust": lambda: '''
-def parse_services(text):
-    entries = []
-    for line in text.splitlines():
-        fields = line.split()
-        if not fields or fields[0].startswith("#"):
-            continue
-        cut = next((i for i, f in enumerate(fields) if f.startswith("#")), len(fields))
-        port, _, protocol = fields[1].partition("/")
-        entries.append({"name": fields[0], "port": int(port), "protocol": protocol, "aliases": fields[2:cut],
-                        "comment": " ".join(fields[cut:])[1:].strip()})
-    return entries
-def port_of(entries, name, protocol):
-    return next((e["port"] for e in entries if e["protocol"] == protocol and name in [e["name"], *e["aliases"]]), None)
-''',
+    "q03_10_services_robust": lambda: TOKEN_PARSER,
     "q03_14_scanner": lambda: '''
 def scan(host, port_list, timeout):
     found = []
