@@ -465,3 +465,11 @@ def test_every_03_3_grade_cell_is_covered_here():
     graded = {g for g, c in CELLS.items() if g and g.startswith("q03_1") and not g.endswith("_answer")}
     covered = {g for g, _, _ in WRONG_10} | {REF11, REF12, REF14} | {g for g, _, _ in WRONG_13}
     assert graded == covered == {g for ids in EXERCISE.values() for g in ids}
+
+
+def test_exercise_10_parser_that_skips_only_lines_starting_with_hash_is_told_where_it_crashed():
+    """Does a parser that skips only lines *starting* with '#' (against the prompt) fail with its own line shown?"""
+    answer = solution(REF10, ("        if not fields:\n", "        if not line or line.startswith(\"#\"):\n"))
+    run_cell(REF10, answer)  # SAMPLE has no indented comment: the basic cell passes
+    message = fails_at("q03_10_services_robust", answer, "parse_services() raised an exception")
+    assert "IndexError" in message and "parse_services() 줄/line" in message, message  # the line that crashed
