@@ -7,44 +7,14 @@ servers, no kernel) to keep the suite fast; the kernel runs are in test_executio
 """
 from __future__ import annotations
 
-import socket
 
 import pytest
 
 from cellrun import edited, run_cell
-from nbtools import NAMES, SOLUTIONS, load, nbgrader_meta, source
+from nbtools import NAMES, SOLUTIONS, load, nbgrader_meta
 
-HIDDEN_START, HIDDEN_END = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
-
-
-def _notebook_of(grade_id: str) -> tuple[str, dict[str, str], list[str]]:
-    """(notebook, {grade_id: source}, sources of its locked setup/data cells in order)."""
-    for name in NAMES:
-        cells = load(SOLUTIONS / name)["cells"]
-        by_id = {nbgrader_meta(c).get("grade_id"): source(c) for c in cells if nbgrader_meta(c)}
-        if grade_id in by_id:
-            fixed = [source(c) for c in cells if c["cell_type"] == "code" and nbgrader_meta(c).get("locked")
-                     and not nbgrader_meta(c).get("grade")]
-            return name, by_id, fixed
-    raise KeyError(grade_id)
-
-
-def _visible_only(cell: str) -> str:
-    before, rest = cell.split(HIDDEN_START, 1)
-    return before + rest.split(HIDDEN_END, 1)[1]
-
-
-def _replace(text: str, old: str, new: str) -> str:
-    assert old in text, f"the solution changed; update this wrong answer: {old!r}"
-    return text.replace(old, new)
-
-
-def _from_solution(grade_id: str, *edits: tuple[str, str]) -> str:
-    _, by_id, _ = _notebook_of(grade_id)
-    text = by_id[f"{grade_id}_answer"]
-    for old, new in edits:
-        text = _replace(text, old, new)
-    return text
+# A solution with (old, new) edits applied (cellrun.edited): a one-line bug keeps a wrong answer in step.
+_from_solution = edited
 
 
 # grade_id -> a wrong answer that satisfies only the visible tests (a function of the solution text
