@@ -131,6 +131,8 @@ def run() -> list[dict]:
     rows = [{"name": f"shared host: failed cells in {len(results)} runs, {JOBS} at once", "value": len(failed),
              "unit": "", "baseline": None, "ratio": None, "goal": "0"}]
     for stem in sorted({r["notebook"] for r in results}):
+        rows.append({"name": f"shared host: {stem} failed cells", "value": sum(1 for n, _ in failed if n == stem),
+                     "unit": "", "baseline": None, "ratio": None, "goal": "0"})
         times = sorted(r["elapsed"] for r in results if r["notebook"] == stem)
         rows.append({"name": f"shared host: {stem} median run", "value": times[len(times) // 2], "unit": "s",
                      "baseline": None, "ratio": None, "goal": f"max {times[-1]:.1f} s"})

@@ -190,7 +190,7 @@ def serve_concurrently(listener, n_clients):
      "when the first agent is silent", None),
     ("q03_7_snmp_manager_robust", "community fixed to public", lambda: edited("q03_7_snmp_manager", (
         "request = SNMP(community=community,", 'request = SNMP(community="public",')),
-     "community 'lab-secret'", "q03_7_snmp_manager"),
+     "community 'campus-ro'", "q03_7_snmp_manager"),
     ("q03_7_snmp_manager_robust", "a fixed 1.5 s timeout instead of the one given", lambda: edited("q03_7_snmp_manager", (
         "deadline = time.monotonic() + timeout", "deadline = time.monotonic() + 1.5")),
      "wait only `timeout` s per silent agent", "q03_7_snmp_manager"),

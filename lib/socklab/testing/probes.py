@@ -88,8 +88,10 @@ def _echo_of_first_half(sock: socket.socket, data: bytes, timeout: float) -> byt
         raise ExerciseFailed("보낸 첫 부분이 돌아오지 않았습니다 (연결은 열려 있음)",
                              "the first part sent did not come back while the connection stayed open",
                              detail=f"보낸 값 / sent: {data[:half]!r}\n받은 값 / got:  {got!r}",
-                             hint_ko="받은 것을 모아 두었다가 끝(b'')에 보내지 말고, recv()할 때마다 바로 sendall()하세요",
-                             hint_en="do not collect everything until b'': sendall() each piece as soon as recv() returns it")
+                             hint_ko="받은 것을 끝(b'')까지 모으지 말고 recv()할 때마다 바로 sendall()하세요. "
+                                     "accept()한 연결은 바로 처리를 시작하세요",
+                             hint_en="sendall() each piece as soon as recv() returns it (do not collect until b''), "
+                                     "and start serving a connection as soon as you accept it")
     return got
 
 
