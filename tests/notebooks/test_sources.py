@@ -19,7 +19,11 @@ def fingerprint(cell: dict) -> str:
     return hashlib.sha256(json.dumps(payload, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
-@pytest.mark.parametrize("stem", [k for k in BEFORE if not k.startswith("_")])
+# Notebooks whose content was rewritten after the conversion (issue 10): the snapshot no longer applies.
+REWRITTEN = {"03.1-what-is-a-socket", "03.2-network-models", "03.3-service-ports"}
+
+
+@pytest.mark.parametrize("stem", [k for k in BEFORE if not k.startswith("_") and k not in REWRITTEN])
 def test_ch03_built_from_myst_has_the_cells_the_old_builder_wrote(stem):
     """Does each ch03 notebook built from its .md have exactly the old cells: sources, metadata, ids, order?"""
     built = json.loads(build_notebook(ROOT / "solutions" / "ch03" / f"{stem}.md"))
