@@ -40,7 +40,7 @@ def test_the_real_map_has_chapter_3_confirmed_from_its_slides():
     ch03 = course.chapter("ch03")
     assert course.ids[0] == "ch03" and ch03.book_chapter == 3 and ch03.book_mapping == "confirmed"
     assert [nb.file for nb in ch03.notebooks] == ["03.1-what-is-a-socket", "03.2-network-models", "03.3-service-ports"]
-    assert all(n.points > 0 for n in ch03.notebooks) and ch03.points == sum(n.points for n in ch03.notebooks)
+    assert ch03.notebooks[0].points == 26 and ch03.points == sum(nb.points for nb in ch03.notebooks) >= 50
     assert ch03.notebooks[0].source == "solutions/ch03/03.1-what-is-a-socket.md"
     assert all(ch.book_mapping == "provisional" for ch in course.chapters if ch.id != "ch03")
     assert all(ch.needs in NEEDS and ch.goals_ko and ch.goals_en for ch in course.chapters)

@@ -11,6 +11,8 @@ import pytest
 from cellrun import edited, run_cell, solution_of
 from socklab.testing import ExerciseFailed
 
+pytestmark = pytest.mark.slow  # ~45 cells run against real peers (in this process, no kernel)
+
 # (grade_id, what is wrong, answer source, fragment of the failure message, basic cell that still passes)
 WRONG: list[tuple[str, str, object, str, str | None]] = [
     # -- exercise 1 ---------------------------------------------------------------------------------
