@@ -54,6 +54,9 @@ def course(tmp_path_factory) -> Path:
     shutil.copy2(SOURCE / "nbgrader_config.py", root / "nbgrader_config.py")
     (root / "grader").mkdir()
     shutil.copy2(SOURCE / "grader" / "nbgrader_config.py", root / "grader" / "nbgrader_config.py")
+    for name in ("course.toml", "jupytext.toml"):  # the course map; jupytext: no pairing
+        if (SOURCE / name).is_file():
+            shutil.copy2(SOURCE / name, root / name)
     for folder in ("solutions", "notebooks"):
         if (SOURCE / folder).is_dir():
             shutil.copytree(SOURCE / folder, root / folder,

@@ -99,13 +99,14 @@ def test_unknown_assignment_gets_a_clear_error():
 
 
 def test_normalise_strips_outputs_but_keeps_nbgrader_metadata():
-    """Does normalising drop outputs and counts yet keep nbgrader metadata and tags, idempotently?"""
+    """Does normalising drop outputs, counts and jupytext pairing yet keep nbgrader metadata and tags, idempotently?"""
     nb = {"cells": [{"cell_type": "code", "execution_count": 7, "id": "x",
                      "metadata": {"nbgrader": {"grade": True, "grade_id": "q03_1_x", "points": 2}, "tags": ["t"],
                                   "execution": {"iopub.status.busy": "2026"}},
                      "outputs": [{"output_type": "stream", "name": "stdout", "text": "hi"}], "source": "1"}],
-          "metadata": {"widgets": {"state": {}}}, "nbformat": 4, "nbformat_minor": 5}
+          "metadata": {"widgets": {"state": {}}, "jupytext": {"formats": "ipynb,md:myst"}}, "nbformat": 4, "nbformat_minor": 5}
     once = normalise_notebook(json.dumps(nb))
+    assert json.loads(once)["metadata"] == {}, "a jupytext pairing must never reach a generated notebook (jupytext#157)"
     cell = json.loads(once)["cells"][0]
     assert cell["outputs"] == [] and cell["execution_count"] is None and "execution" not in cell["metadata"]
     assert cell["metadata"]["nbgrader"]["points"] == 2 and cell["metadata"]["tags"] == ["t"]
