@@ -184,6 +184,7 @@ def _build_sources(root: pathlib.Path, chapter, into: pathlib.Path, report: Rele
             raise ReleaseError(f"{nb.source}: its grade cells add up to {points:g} points but course.toml says "
                                f"points = {nb.points} for {nb.file!r}: make them agree (edit course.toml or the cells)")
         data = text.encode("utf-8")
+        _refuse_hand_edits(root / nb.solution, md, data)
         (into / f"{nb.file}.ipynb").write_bytes(data)
         _sync(report, nb.solution, root / nb.solution, data, check)
     for stray in sorted(folder.glob("*.ipynb")):
@@ -191,6 +192,29 @@ def _build_sources(root: pathlib.Path, chapter, into: pathlib.Path, report: Rele
             report.removed.append(f"solutions/{chapter.id}/{stray.name}")
             if not check:
                 stray.unlink()
+
+
+def _refuse_hand_edits(built: pathlib.Path, md: pathlib.Path, data: bytes) -> None:
+    """A built .ipynb changed after its .md (edited by hand, e.g. opened as .ipynb in the lab) would
+    be overwritten: stop and say how to keep or drop those changes instead."""
+    if not built.is_file() or built.stat().st_mtime_ns <= md.stat().st_mtime_ns or built.read_bytes() == data:
+        return
+    if _content(built.read_bytes()) == _content(data):
+        return  # same cells, other ids or notebook metadata (e.g. `jupytext --to ipynb`): nothing is lost
+    rel = built.relative_to(md.parents[2]).as_posix()
+    raise ReleaseError(
+        f"{rel} was changed after its text source {md.name} and differs from what the .md builds: a release "
+        f"would overwrite those changes. Keep them: `jupytext --to md:myst {rel}` (writes the .md from it), "
+        f"then release again. Drop them: delete {rel}. The .md is the source; edit it, not the .ipynb.")
+
+
+def _content(data: bytes):
+    """What an author wrote in a notebook: each cell's type, source and metadata (not ids, not outputs)."""
+    try:
+        cells = json.loads(data).get("cells", [])
+    except (ValueError, AttributeError):
+        return None
+    return [(c.get("cell_type"), "".join(c.get("source", "")), c.get("metadata", {})) for c in cells]
 
 
 def release(*, root: str | pathlib.Path = ".", assignments: list[str] | None = None,

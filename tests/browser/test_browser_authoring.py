@@ -6,13 +6,13 @@ Create Assignment panel), real Chromium. Never the repository's own files.
 from __future__ import annotations
 
 import json
-import shutil
 import time
 
 import pytest
 
-from conftest import _screenshot_if_failed
-from labdriver import _PANEL, REPO, assert_page_clean, open_lab, open_notebook, watch
+from conftest import browser_tab
+from labdriver import _PANEL, REPO, assert_page_clean, open_lab, open_notebook
+from support import copy_course
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -24,15 +24,7 @@ GRADE_ID = "q03_1_layers"
 
 @pytest.fixture(scope="module")
 def scratch(tmp_path_factory):
-    root = tmp_path_factory.mktemp("authoring") / "course"
-    root.mkdir()
-    for name in ("course.toml", "jupytext.toml", "nbgrader_config.py", "README.md"):
-        shutil.copy2(REPO / name, root / name)
-    (root / "grader").mkdir()
-    shutil.copy2(REPO / "grader" / "nbgrader_config.py", root / "grader" / "nbgrader_config.py")
-    for folder in ("solutions", "notebooks"):
-        shutil.copytree(REPO / folder, root / folder, ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
-    return root
+    return copy_course(tmp_path_factory.mktemp("authoring"), REPO)
 
 
 @pytest.fixture(scope="module")
@@ -49,14 +41,8 @@ def author_lab(scratch, tmp_path_factory, artifacts):
 
 @pytest.fixture
 def author_page(browser, author_lab, request, artifacts):
-    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="ko-KR")
-    context.set_default_timeout(30_000)
-    tab = watch(context.new_page())
-    try:
+    with browser_tab(browser, request, artifacts) as tab:
         yield tab
-    finally:
-        _screenshot_if_failed(tab, request, artifacts)
-        context.close()
 
 
 def _cells(md_text: str, root) -> list[dict]:

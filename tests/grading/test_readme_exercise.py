@@ -3,13 +3,13 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 from pathlib import Path
 
 import pytest
 
 from grading import course as fx
 from socklab.cli import main
+from support import copy_course
 
 pytestmark = pytest.mark.slow
 REPO = Path(__file__).resolve().parents[2]
@@ -44,14 +44,7 @@ def test_readme_exercise_releases_and_grades_right_and_wrong(tmp_path, capsys):
     grade_id = re.search(r"grade: true\n  grade_id: (\w+)\n", cells).group(1)
     assert "socklab grade ch03" in section and "make release" in section
 
-    root = tmp_path / "course"
-    root.mkdir()
-    for name in ("course.toml", "jupytext.toml", "nbgrader_config.py", "README.md"):
-        shutil.copy2(REPO / name, root / name)
-    (root / "grader").mkdir()
-    shutil.copy2(REPO / "grader" / "nbgrader_config.py", root / "grader" / "nbgrader_config.py")
-    for folder in ("solutions", "notebooks"):
-        shutil.copytree(REPO / folder, root / folder, ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
+    root = copy_course(tmp_path / "course", REPO)
 
     # 1. the cells, at the end of the notebook's source
     md = root / target

@@ -109,11 +109,8 @@ def test_a_grade_id_used_twice_is_refused_with_both_cells_named(tmp_path):
 
 
 def _scratch(tmp_path) -> pathlib.Path:
-    import shutil
-    root = tmp_path / "course"
-    shutil.copytree(ROOT / "solutions", root / "solutions")
-    shutil.copy(ROOT / "course.toml", root / "course.toml")
-    return root
+    from support import copy_course
+    return copy_course(tmp_path / "course", ROOT)
 
 
 def test_a_text_source_missing_from_the_map_stops_the_release_with_what_to_add(tmp_path):
@@ -134,6 +131,21 @@ def test_points_that_disagree_with_the_map_stop_the_release_saying_both_numbers(
                                "grade_id: q03_1_layers\n  locked: true\n  points: 5\n"), encoding="utf-8")
     with pytest.raises(ReleaseError, match=r"add up to 29 points but course.toml says points = 28 for '03.1-what-is-a-socket'"):
         release(root=root, check=True)
+
+
+def test_a_hand_edited_built_notebook_is_not_overwritten(tmp_path):
+    """When solutions/*.ipynb was edited after its .md, does release stop (writing nothing) and say how to keep the edit?"""
+    import os
+    root = _scratch(tmp_path)
+    built = root / "solutions" / "ch03" / "03.2-network-models.ipynb"
+    edited = built.read_text(encoding="utf-8").replace("03.2 네트워크 연결 모델", "03.2 네트워크 연결 모델 (edited)", 1)
+    built.write_text(edited, encoding="utf-8")
+    md = built.with_suffix(".md").stat()
+    os.utime(built, ns=(md.st_atime_ns, md.st_mtime_ns + 10**9))
+    with pytest.raises(ReleaseError, match=r"03.2-network-models.ipynb was changed after its text source .*"
+                                           r"`jupytext --to md:myst solutions/ch03/03.2-network-models.ipynb`"):
+        release(root=root)
+    assert built.read_text(encoding="utf-8") == edited
 
 
 def test_a_notebook_in_the_map_without_its_text_source_is_a_clear_error(tmp_path):
