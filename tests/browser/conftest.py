@@ -6,7 +6,6 @@ $SOCKLAB_CHROMIUM); Playwright's own browser download is never used.
 """
 from __future__ import annotations
 
-import contextlib
 import os
 import shutil
 from pathlib import Path
@@ -79,9 +78,9 @@ def browser(chromium):
             instance.close()
 
 
-@contextlib.contextmanager
-def browser_tab(browser, request, artifacts):
-    """A fresh browser tab; on failure a screenshot named after the test is kept."""
+@pytest.fixture
+def blank_tab(browser, request, artifacts):
+    """A fresh browser tab, on no lab yet; on failure a screenshot named after the test is kept."""
     context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="ko-KR")
     context.set_default_timeout(30_000)
     from labdriver import watch
@@ -95,10 +94,9 @@ def browser_tab(browser, request, artifacts):
 
 
 @pytest.fixture
-def page(browser, lab, request, artifacts):
-    """A fresh browser tab on the session's lab; on failure a screenshot named after the test is kept."""
-    with browser_tab(browser, request, artifacts) as tab:
-        yield tab
+def page(lab, blank_tab):
+    """A fresh browser tab for the session's lab; on failure a screenshot named after the test is kept."""
+    return blank_tab
 
 
 @pytest.fixture(scope="session")

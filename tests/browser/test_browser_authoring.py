@@ -10,7 +10,6 @@ import time
 
 import pytest
 
-from conftest import browser_tab
 from labdriver import _PANEL, REPO, assert_page_clean, open_lab, open_notebook
 from support import copy_course
 
@@ -40,9 +39,8 @@ def author_lab(scratch, tmp_path_factory, artifacts):
 
 
 @pytest.fixture
-def author_page(browser, author_lab, request, artifacts):
-    with browser_tab(browser, request, artifacts) as tab:
-        yield tab
+def author_page(author_lab, blank_tab):
+    return blank_tab
 
 
 def _cells(md_text: str, root) -> list[dict]:
