@@ -17,6 +17,16 @@ def strict_skip(reason: str) -> None:
     pytest.skip(reason)
 
 
+def require_tool(name: str, package: str) -> str:
+    """The path of command `name`, or a (strict) skip saying which Debian package `.ci/run` installs it from."""
+    import shutil
+
+    path = shutil.which(name) or shutil.which(name, path="/usr/sbin:/usr/bin:/sbin:/bin")
+    if not path:
+        strict_skip(f"{name} is missing: `apt-get install -y {package}` (.ci/run installs it)")
+    return path
+
+
 REPO = __import__("pathlib").Path(__file__).resolve().parents[1]
 # What a course is, to `socklab release`, `socklab grade` and the lab: map, configs, sources, release.
 COURSE_FILES = ("course.toml", "jupytext.toml", "nbgrader_config.py", "README.md", "grader/nbgrader_config.py")
