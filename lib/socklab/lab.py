@@ -375,6 +375,7 @@ def run(args: argparse.Namespace) -> int:
     print(f"  브라우저에서 이 주소를 여세요:\n\n    {server.lab_url}\n")
     if args.mode == "instructor":
         print(f"  Formgrader (nbgrader):\n\n    {server.url('formgrader')}\n")
+        print("  Sources: double-click solutions/chNN/*.md (opens as a notebook); after saving, `make release`.\n")
     if log_path is not None:
         print(f"  JupyterLab log: {log_path}")
     print("  Stop with Ctrl-C. / 끝내려면 Ctrl-C.")
