@@ -132,11 +132,18 @@ def test_prompt_and_points_edited_in_the_lab_reach_the_student_notebook(author_p
     assert after[grade]["metadata"]["nbgrader"]["points"] == old_points + 1
 
     # The map holds the points too: release refuses until it agrees, then the students get the change.
-    toml = scratch / "course.toml"
+    import re
+
+    from socklab.course import load_course
     from socklab.release import ReleaseError
-    with pytest.raises(ReleaseError, match="course.toml says points = 28"):
+    toml = scratch / "course.toml"
+    mapped = next(nb.points for nb in load_course(root=scratch).notebooks() if nb.solution == SOURCE_MD.replace(".md", ".ipynb"))
+    with pytest.raises(ReleaseError, match=f"course.toml says points = {mapped} "):
         release(root=scratch, gradebook=False)
-    toml.write_text(toml.read_text(encoding="utf-8").replace("points = 28", "points = 29", 1), encoding="utf-8")
+    stem = re.escape(SOURCE_MD.rsplit("/", 1)[1].removesuffix(".md"))
+    block = re.compile(r'(file = "' + stem + r'"(?:\n[^\[\n].*)*?\n\s*points = )(\d+)')
+    toml.write_text(block.sub(lambda m: m.group(1) + str(mapped + 1), toml.read_text(encoding="utf-8"), count=1),
+                    encoding="utf-8")
     report = release(root=scratch, gradebook=False)
     assert {STUDENT, "solutions/ch03/03.1-what-is-a-socket.ipynb", "README.md"} <= set(report.written), report.text()
     student = json.loads((scratch / STUDENT).read_text(encoding="utf-8"))["cells"]
