@@ -34,13 +34,11 @@ COURSE_ROOT = Path(__file__).resolve().parents[2]
 if not (COURSE_ROOT / "nbgrader_config.py").is_file():
     COURSE_ROOT = Path.cwd()
 
-#: mode -> folder the lab opens on.
-MODES = {"student": "notebooks", "instructor": "solutions"}
+#: mode -> folder the lab opens on, inside the server's root (a student's root is work/).
+MODES = {"student": "", "instructor": "solutions"}
 
-# Jupyter's own defaults, plus, for students, the instructor's folders: the answers in
-# solutions/ and the gradebook in grader/ stay out of the file browser (still on disk).
+# Jupyter's own defaults. A student's server never sees solutions/ or grader/: its root is work/.
 _HIDDEN = ["__pycache__", "*.pyc", "*.pyo", ".DS_Store", "*~", ".ipynb_checkpoints"]
-_HIDDEN_FROM_STUDENTS = ["solutions", "grader"]
 
 # The announcements plugin asks every new user about "official Jupyter news" and then
 # polls the internet; a classroom lab needs neither.
@@ -85,7 +83,12 @@ class LabServer:
     @property
     def lab_url(self) -> str:
         """Where a browser should go: JupyterLab opened on this mode's folder."""
-        return self.url(f"lab/tree/{MODES[self.mode]}")
+        return self.url(f"lab/tree/{MODES[self.mode]}".rstrip("/"))
+
+    @property
+    def server_root(self) -> Path:
+        """The folder the file browser and the contents API show (work/ for a student)."""
+        return server_root(self.root, self.mode)
 
     def api(self, path: str, *, method: str = "GET", body: dict | None = None, timeout: float = 10.0):
         """Call the server's REST API with the token; returns the decoded JSON (or None)."""
@@ -137,6 +140,14 @@ class LabServer:
         self.stop()
 
 
+def server_root(root: Path, mode: str) -> Path:
+    """The server's root folder: the course for an instructor, the student's workspace for a student."""
+    if mode == "student":
+        from socklab.workspace import workspace_dir
+        return workspace_dir(root)
+    return Path(root)
+
+
 def lab_command(root: Path, *, mode: str = "student", port: int = 0, expose_app: bool = False) -> list[str]:
     """The ``jupyter lab`` command line for `mode`, as a list of arguments."""
     if mode not in MODES:
@@ -147,16 +158,15 @@ def lab_command(root: Path, *, mode: str = "student", port: int = 0, expose_app:
         "--ServerApp.ip=127.0.0.1",
         f"--ServerApp.port={int(port)}",
         "--ServerApp.port_retries=0",
-        f"--ServerApp.root_dir={root}",
-        f"--LabApp.default_url=/lab/tree/{MODES[mode]}",
+        f"--ServerApp.root_dir={server_root(root, mode)}",
+        f"--LabApp.default_url=/lab/tree/{MODES[mode]}".rstrip("/"),
         # No traffic to the internet: no news feed, no update check, no PyPI extension search.
         "--LabApp.news_url=None",
         "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
         "--LabApp.extension_manager=readonly",
         f"--LabApp.expose_app_in_browser={bool(expose_app)}",
     ]
-    hidden = _HIDDEN + (_HIDDEN_FROM_STUDENTS if mode == "student" else [])
-    argv += [f"--ContentsManager.hide_globs={pattern}" for pattern in hidden]
+    argv += [f"--ContentsManager.hide_globs={pattern}" for pattern in _HIDDEN]
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         argv.append("--allow-root")  # containers and CI run as root; the server still binds loopback only
     return argv
@@ -210,8 +220,15 @@ def start_lab(
                        "run from the socklab repository or pass --root <repository>")
     state_dir = Path(state_dir or root / ".jupyter-runtime").resolve()
     token = token or secrets.token_hex(24)
-    env = lab_env(state_dir, token=token)
+    if mode == "student":
+        from socklab import lab_student
+        state_dir = state_dir / "student"   # settings, workspaces and runtime files apart from the instructor's
+        env = lab_env(state_dir, token=token)
+        lab_student.prepare(root, state_dir, env)
+    else:
+        env = lab_env(state_dir, token=token)
     _ensure_exchange(root)
+    from socklab.lab_lifecycle import term_when_parent_dies   # imported before the fork that uses it
     log_file = None
     if log_path is not None:
         log_path = Path(log_path)
@@ -223,7 +240,7 @@ def start_lab(
         process = subprocess.Popen(
             lab_command(root, mode=mode, port=port, expose_app=expose_app),
             cwd=root, env=env, stdin=subprocess.DEVNULL, stdout=log_file, stderr=log_file,
-            start_new_session=True,
+            start_new_session=True, preexec_fn=term_when_parent_dies,
         )
     finally:
         if log_file is not None:
@@ -345,33 +362,71 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Start the lab described by parsed `args`, print its URL, and wait for Ctrl-C."""
+    """Start the lab described by parsed `args`, print its URL, and wait for Ctrl-C, SIGTERM or SIGHUP."""
+    from socklab import lab_lifecycle as life
+
     root = args.root.resolve()
-    # The server's log is long and would push the URL off the screen: it goes to a file.
-    log_path = None if args.verbose else root / ".jupyter-runtime" / "jupyterlab.log"
-    try:
-        server = start_lab(root, mode=args.mode, port=args.port, log_path=log_path)
-    except (LabError, ValueError) as error:
-        print(f"socklab: {error}", file=sys.stderr)
-        return 1
-    print("\n" + "=" * 72)
-    print(f"  socklab lab ({args.mode}) is running. Open this URL in your browser:")
-    print(f"  브라우저에서 이 주소를 여세요:\n\n    {server.lab_url}\n")
-    if args.mode == "instructor":
-        print(f"  Formgrader (nbgrader):\n\n    {server.url('formgrader')}\n")
+    state_dir = root / ".jupyter-runtime"
+    life.watch_parent()   # `make` killed: we get SIGHUP, and stop everything below
+    with life.stop_signals():
+        running = life.running_lab(state_dir, args.mode)
+        if running is not None:
+            _say(f"\nsocklab: the {args.mode} lab is already running (pid {running['launcher_pid']}); "
+                 f"reusing it. / 이미 실행 중인 lab을 그대로 씁니다:\n\n    {running['url']}\n")
+            return 0
+        if args.mode == "student":
+            _say(_sync_workspace(root))
+        # The server's log is long and would push the URL off the screen: it goes to a file.
+        log_path = None if args.verbose else state_dir / f"jupyterlab{'-student' if args.mode == 'student' else ''}.log"
+        try:
+            server = start_lab(root, mode=args.mode, port=args.port, log_path=log_path)
+        except (LabError, ValueError) as error:
+            _say(f"socklab: {error}", err=True)
+            return 1
+        try:
+            life.record(state_dir, args.mode, url=server.lab_url, server_pid=server.pid, token=server.token,
+                        base_url=server.base_url)
+            _print_banner(server, args.mode, log_path)
+            code = server.process.wait()
+            _say(f"socklab: JupyterLab exited (code {code}).{_log_tail(server)}", err=True)
+            return 1
+        except KeyboardInterrupt as stop:   # Ctrl-C, or life.Stop from SIGTERM / SIGHUP
+            why = f" ({stop})" if isinstance(stop, life.Stop) else ""
+            _say(f"\nsocklab: stopping JupyterLab and its kernels{why} ...", err=True)
+            return 0
+        finally:
+            server.stop()
+            life.forget(state_dir, args.mode)
+
+
+def _sync_workspace(root: Path) -> str:
+    from socklab.workspace import sync
+
+    return sync(root=root).text()
+
+
+def _print_banner(server: LabServer, mode: str, log_path: Path | None) -> None:
+    lines = ["", "=" * 72, f"  socklab lab ({mode}) is running. Open this URL in your browser:",
+             f"  브라우저에서 이 주소를 여세요:\n\n    {server.lab_url}\n"]
+    if mode == "instructor":
+        lines.append(f"  Formgrader (nbgrader):\n\n    {server.url('formgrader')}\n")
+    else:
+        lines.append(f"  Your notebooks / 여러분의 노트북: {server.server_root}")
     if log_path is not None:
-        print(f"  JupyterLab log: {log_path}")
-    print("  Stop with Ctrl-C. / 끝내려면 Ctrl-C.")
-    print("=" * 72 + "\n", flush=True)
+        lines.append(f"  JupyterLab log: {log_path}")
+    lines += ["  Stop with Ctrl-C. / 끝내려면 Ctrl-C.", "=" * 72, ""]
+    _say("\n".join(lines))
+
+
+def _say(text: str, *, err: bool = False) -> None:
+    """Print, but never fail: after SIGHUP the terminal is gone and writing to it raises EIO."""
+    if not text:
+        return
     try:
-        code = server.process.wait()
-        print(f"socklab: JupyterLab exited (code {code}).{_log_tail(server)}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("\nsocklab: stopping JupyterLab and its kernels ...", file=sys.stderr)
-        return 0
-    finally:
-        server.stop()
+        print(text, file=sys.stderr if err else sys.stdout, flush=True)
+    except OSError:
+        pass
+
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -48,7 +48,8 @@ def test_gitignore_keeps_lib_and_ignores_the_grader_workspace():
     assert not ignored("grader/nbgrader_config.py")
     for path in [".venv/bin/python", "grader/gradebook.db", "grader/submitted/s1/ch03/x.ipynb",
                  "grader/autograded/s1/ch03/x.ipynb", "grader/feedback/s1/ch03/x.html",
-                 "solutions/ch03/.ipynb_checkpoints/x.ipynb", "bench/results/latest.json"]:
+                 "solutions/ch03/.ipynb_checkpoints/x.ipynb", "bench/results/latest.json", "work/ch03/x.ipynb",
+                 "work/backups/ch03/x.backup-20260101-000000.ipynb"]:
         assert ignored(path), path
 
 
