@@ -425,7 +425,8 @@ def _say(text: str, *, err: bool = False) -> None:
     try:
         print(text, file=sys.stderr if err else sys.stdout, flush=True)
     except OSError:
-        pass
+        # Say nothing more, and let nothing fail at exit while flushing what could not be written.
+        sys.stdout = sys.stderr = open(os.devnull, "w")
 
 
 if __name__ == "__main__":

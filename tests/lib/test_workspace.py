@@ -153,3 +153,27 @@ def test_git_pull_of_a_new_chapter_keeps_work_and_adds_the_chapter(tmp_path):
     assert report.added == ["ch04/04.1-next-chapter.ipynb"]
     assert (clone / "work" / NB).read_bytes() == mine
     assert _git(clone, "status", "--porcelain") == ""
+
+
+def test_grade_import_takes_a_zipped_workspace(tmp_path):
+    """Does `socklab grade --import` file a student's zipped work/ folder under that student, and report the backups?"""
+    import zipfile
+
+    from socklab.grading.submissions import import_submissions
+
+    root = _course(tmp_path)
+    workspace.sync(root=root)
+    _edit(root / "work" / NB)
+    workspace.fresh_copy(root=root, notebook=NB)
+    mine = _edit(root / "work" / NB, "def layer_of(name):\n    return 'second try'\n")
+    archive = tmp_path / "kim.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        for path in sorted((root / "work").rglob("*.ipynb")):
+            z.write(path, "kim/work/" + path.relative_to(root / "work").as_posix())
+    expected = [Path(p).stem for p in workspace._released(root)]
+    report = import_submissions(archive, submitted_root=tmp_path / "submitted", assignment="ch03", expected=expected)
+    assert sorted(n for _, n, _ in report.imported) == sorted(expected)
+    assert {s for s, _, _ in report.imported} == {"kim"}
+    assert (tmp_path / "submitted" / "kim" / "ch03" / "03.1-what-is-a-socket.ipynb").read_bytes() == mine
+    assert [src for src, _ in report.unmatched] == [
+        next(n for n in zipfile.ZipFile(archive).namelist() if "/backups/" in n)]
