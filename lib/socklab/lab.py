@@ -235,11 +235,12 @@ def start_lab(
         log_path.parent.mkdir(parents=True, exist_ok=True)
         log_file = open(log_path, "wb")
     try:
-        # cwd=root: nbgrader's extensions read nbgrader_config.py from the working directory.
+        # cwd: nbgrader's extensions read nbgrader_config.py from the working directory (instructor);
+        # a student's terminals start there, so for a student it is their work/.
         # start_new_session: the server leads its own process group, so stop() can signal it.
         process = subprocess.Popen(
             lab_command(root, mode=mode, port=port, expose_app=expose_app),
-            cwd=root, env=env, stdin=subprocess.DEVNULL, stdout=log_file, stderr=log_file,
+            cwd=server_root(root, mode), env=env, stdin=subprocess.DEVNULL, stdout=log_file, stderr=log_file,
             start_new_session=True, preexec_fn=term_when_parent_dies,
         )
     finally:

@@ -2,7 +2,8 @@
 
 * The server's root is the student's workspace ``work/`` (see :mod:`socklab.workspace`): the
   file browser and the contents API cannot reach ``solutions/``, ``grader/`` or anything else
-  of the course. It keeps its own Jupyter settings and workspaces in ``.jupyter-runtime/student/``.
+  of the course. It keeps its own Jupyter settings and workspaces in ``.jupyter-runtime/student/``,
+  so the instructor's saved layout (formgrader tabs) never reopens in a student's lab.
 * nbgrader's instructor parts are off: no formgrader, course list, assignment list or
   *Create Assignment* panel, in the page or on the server. The Validate button stays, but
   :mod:`socklab.lab_validate` answers it with ``socklab check``, and socklab's lab plugin
@@ -21,7 +22,7 @@ import shutil
 import sys
 from pathlib import Path
 
-__all__ = ["INSTRUCTOR_PLUGINS", "INSTRUCTOR_SERVER_EXTENSIONS", "prepare", "prune_workspaces", "shell_command"]
+__all__ = ["INSTRUCTOR_PLUGINS", "INSTRUCTOR_SERVER_EXTENSIONS", "prepare", "shell_command"]
 
 #: nbgrader's lab plugins a student never needs (Validate stays).
 INSTRUCTOR_PLUGINS = ["@jupyter/nbgrader:formgrader", "@jupyter/nbgrader:course-list",
@@ -76,45 +77,3 @@ def prepare(root: Path, state_dir: Path, env: dict[str, str]) -> None:
     plugin = Path(env["JUPYTER_DATA_DIR"]) / "labextensions" / "socklab-lab"
     shutil.rmtree(plugin, ignore_errors=True)
     shutil.copytree(Path(__file__).parent / "data" / "labextension", plugin)
-    prune_workspaces(config_dir / "lab" / "workspaces", root / "work")
-
-
-def _dock_prune(area, keep) -> None:
-    if not isinstance(area, dict):
-        return
-    if isinstance(area.get("widgets"), list):
-        area["widgets"] = [w for w in area["widgets"] if keep(w)]
-        area["currentIndex"] = min(area.get("currentIndex", 0), max(len(area["widgets"]) - 1, 0))
-    for child in area.get("children", []) or []:
-        _dock_prune(child, keep)
-
-
-def prune_workspaces(workspaces_dir: Path, server_root: Path) -> list[str]:
-    """Drop saved tabs whose file is gone, and instructor tabs, from JupyterLab's saved workspaces.
-
-    JupyterLab reopens every tab of the last session; a deleted notebook then opens as an error and
-    a formgrader tab as a blank panel. Returns the dropped widget ids.
-    """
-    dropped = []
-    for path in sorted(Path(workspaces_dir).glob("*.jupyterlab-workspace")):
-        try:
-            workspace = json.loads(path.read_text())
-            data = workspace["data"]
-        except (OSError, ValueError, KeyError, TypeError):
-            continue
-        gone = set()
-        for key, value in list(data.items()):
-            file = value.get("data", {}).get("path") if isinstance(value, dict) else None
-            instructor = key.split(":")[0] in ("formgrader", "nbgrader-formgrader", "course-list", "assignment-list")
-            if instructor or (file is not None and ":" in key and not (Path(server_root) / file).exists()):
-                gone.add(key)
-                del data[key]
-        if not gone:
-            continue
-        restorer = data.get("layout-restorer:data", {})
-        _dock_prune(restorer.get("main", {}).get("dock"), lambda widget: widget not in gone)
-        if restorer.get("main", {}).get("current") in gone:
-            restorer["main"].pop("current")
-        path.write_text(json.dumps(workspace))
-        dropped += sorted(gone)
-    return dropped

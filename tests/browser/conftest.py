@@ -150,3 +150,45 @@ def _screenshot_if_failed(tab, request, artifacts) -> None:
             tab.screenshot(path=str(artifacts / f"FAILED-{_safe(request.node.name)}.png"))
         except Exception:  # noqa: BLE001 - a broken page must not hide the real failure
             pass
+
+
+@pytest.fixture(scope="session")
+def student_lab(course, tmp_path_factory, artifacts):
+    """One real student-mode JupyterLab (`make lab`) on the course copy: its root is the copy's work/."""
+    from socklab.lab import start_lab
+
+    server = start_lab(course, mode="student", state_dir=tmp_path_factory.mktemp("student-state"),
+                       log_path=artifacts / "jupyterlab-student.log", expose_app=True, timeout=60)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def student_tab(browser, student_lab):
+    """One JupyterLab tab on the student lab for the whole session."""
+    from labdriver import open_lab, watch
+
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="ko-KR")
+    context.set_default_timeout(30_000)
+    tab = watch(context.new_page())
+    open_lab(tab, student_lab)
+    try:
+        yield tab
+    finally:
+        context.close()
+
+
+@pytest.fixture
+def student_page(student_tab, request, artifacts):
+    """The shared student tab; afterwards every notebook and terminal is closed and its kernel shut down."""
+    from labdriver import close_all
+
+    try:
+        yield student_tab
+    finally:
+        _screenshot_if_failed(student_tab, request, artifacts)
+        close_all(student_tab)
+        student_tab.page_errors.clear()
+        student_tab.external_requests.clear()

@@ -171,6 +171,7 @@ def close_all(page) -> None:
             widget.dispose();
         }
         await app.serviceManager.sessions.shutdownAll();
+        if (app.serviceManager.terminals.isAvailable()) await app.serviceManager.terminals.shutdownAll();
     }""")
 
 
