@@ -25,6 +25,9 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
+# Process helpers live with the rest of the lab's process handling (tests import them from here too).
+from socklab.lab_lifecycle import _descendants, _reap, _signal_group, _signal_pid, _start_time, term_when_parent_dies
+
 __all__ = ["COURSE_ROOT", "MODES", "LabError", "LabServer", "add_arguments", "lab_command", "lab_env", "main", "run",
            "start_lab"]
 
@@ -228,7 +231,6 @@ def start_lab(
     else:
         env = lab_env(state_dir, token=token)
     _ensure_exchange(root)
-    from socklab.lab_lifecycle import term_when_parent_dies   # imported before the fork that uses it
     log_file = None
     if log_path is not None:
         log_path = Path(log_path)
@@ -290,60 +292,6 @@ def _log_tail(server: LabServer, lines: int = 30) -> str:
         return ""
     tail = Path(server.log_path).read_text(errors="replace").splitlines()[-lines:]
     return "\n--- end of the JupyterLab log ---\n" + "\n".join(tail)
-
-
-def _descendants(pid: int) -> list[int]:
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        # The command name may contain spaces and parentheses: the ppid follows the last ')'.
-        ppid = int(stat.rsplit(")", 1)[1].split()[1])
-        children.setdefault(ppid, []).append(int(entry.name))
-    found, todo = [], [pid]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            found.append(child)
-            todo.append(child)
-    return found
-
-
-def _signal_group(pid: int, sig: int) -> None:
-    try:
-        if os.getpgid(pid) == pid:  # only groups our processes lead, never our own
-            os.killpg(pid, sig)
-    except (ProcessLookupError, PermissionError):
-        pass
-
-
-def _signal_pid(pid: int, sig: int) -> None:
-    try:
-        os.kill(pid, sig)
-    except (ProcessLookupError, PermissionError):
-        pass
-
-
-def _start_time(pid: int) -> int | None:
-    """When `pid` started (clock ticks since boot), or None if it is gone or a zombie."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-    return None if fields[0] == "Z" else int(fields[19])
-
-
-def _reap(known: dict[int, int | None], *, deadline: float) -> None:
-    # Kernels are the server's children, so once it is gone they are re-parented and
-    # reaped by init; wait (bounded) until none of them is alive any more.
-    pending = [pid for pid, started in known.items() if started is not None]
-    while pending and time.monotonic() < deadline:
-        pending = [pid for pid in pending if _start_time(pid) == known[pid]]
-        if pending:
-            time.sleep(0.05)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

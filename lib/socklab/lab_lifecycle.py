@@ -17,6 +17,7 @@ import json
 import os
 import signal
 import sys
+import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -68,14 +69,6 @@ def stop_signals():
 
 def _record_path(state_dir: Path, mode: str) -> Path:
     return Path(state_dir) / f"lab-{mode}.json"
-
-
-def _start_time(pid: int) -> int | None:
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except (OSError, IndexError):
-        return None
-    return None if fields[0] == "Z" else int(fields[19])
 
 
 def record(state_dir: Path, mode: str, *, url: str, server_pid: int, token: str, base_url: str) -> Path:
@@ -130,8 +123,6 @@ def running_lab(state_dir: Path, mode: str) -> dict | None:
 
 def _replace(data: dict, timeout: float = 20.0) -> None:
     """SIGTERM a hung lab's launcher (it stops its server and kernels) and wait, bounded, for both."""
-    import time
-
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.kill(data["launcher_pid"], signal.SIGTERM)
     deadline = time.monotonic() + timeout
@@ -139,3 +130,59 @@ def _replace(data: dict, timeout: float = 20.0) -> None:
             _start_time(data["launcher_pid"]) == data["launcher_start"]
             or _start_time(data["server_pid"]) == data["server_start"]):
         time.sleep(0.05)
+
+
+# PIDs: a server's processes, signalled only while they are still the ones we started.
+
+def _descendants(pid: int) -> list[int]:
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        # The command name may contain spaces and parentheses: the ppid follows the last ')'.
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        children.setdefault(ppid, []).append(int(entry.name))
+    found, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+def _signal_group(pid: int, sig: int) -> None:
+    try:
+        if os.getpgid(pid) == pid:  # only groups our processes lead, never our own
+            os.killpg(pid, sig)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def _signal_pid(pid: int, sig: int) -> None:
+    try:
+        os.kill(pid, sig)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def _start_time(pid: int) -> int | None:
+    """When `pid` started (clock ticks since boot), or None if it is gone or a zombie."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return None if fields[0] == "Z" else int(fields[19])
+
+
+def _reap(known: dict[int, int | None], *, deadline: float) -> None:
+    # Kernels are the server's children, so once it is gone they are re-parented and
+    # reaped by init; wait (bounded) until none of them is alive any more.
+    pending = [pid for pid, started in known.items() if started is not None]
+    while pending and time.monotonic() < deadline:
+        pending = [pid for pid in pending if _start_time(pid) == known[pid]]
+        if pending:
+            time.sleep(0.05)
