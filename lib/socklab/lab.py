@@ -323,29 +323,30 @@ def run(args: argparse.Namespace) -> int:
             _say(f"\nsocklab: the {args.mode} lab is already running (pid {running['launcher_pid']}); "
                  f"reusing it. / 이미 실행 중인 lab을 그대로 씁니다:\n\n    {running['url']}\n")
             return 0
-        if args.mode == "student":
-            _say(_sync_workspace(root))
+        if args.mode == "student" and (root / "nbgrader_config.py").is_file():
+            _say(_sync_workspace(root))   # what is new since the last run (start_lab syncs again: a no-op)
         # The server's log is long and would push the URL off the screen: it goes to a file.
         log_path = None if args.verbose else state_dir / f"jupyterlab{'-student' if args.mode == 'student' else ''}.log"
+        server = None
         try:
             server = start_lab(root, mode=args.mode, port=args.port, log_path=log_path)
-        except (LabError, ValueError) as error:
-            _say(f"socklab: {error}", err=True)
-            return 1
-        try:
             life.record(state_dir, args.mode, url=server.lab_url, server_pid=server.pid, token=server.token,
                         base_url=server.base_url)
             _print_banner(server, args.mode, log_path)
             code = server.process.wait()
             _say(f"socklab: JupyterLab exited (code {code}).{_log_tail(server)}", err=True)
             return 1
-        except KeyboardInterrupt as stop:   # Ctrl-C, or life.Stop from SIGTERM / SIGHUP
+        except (LabError, ValueError) as error:
+            _say(f"socklab: {error}", err=True)
+            return 1
+        except KeyboardInterrupt as stop:   # Ctrl-C, or life.Stop from SIGTERM / SIGHUP (even while starting)
             why = f" ({stop})" if isinstance(stop, life.Stop) else ""
             _say(f"\nsocklab: stopping JupyterLab and its kernels{why} ...", err=True)
             return 0
         finally:
-            server.stop()
-            life.forget(state_dir, args.mode)
+            if server is not None:
+                server.stop()
+                life.forget(state_dir, args.mode)
 
 
 def _sync_workspace(root: Path) -> str:

@@ -41,8 +41,15 @@ def term_when_parent_dies() -> None:
     _prctl_pdeathsig(signal.SIGTERM)
 
 
+def _hup_ignored() -> bool:
+    # Started with `nohup`: the user wants the lab to outlive the terminal; respect that.
+    return signal.getsignal(signal.SIGHUP) == signal.SIG_IGN
+
+
 def watch_parent() -> None:
     """Ask for SIGHUP when this process's parent (e.g. ``make``) dies; send it now if it already has."""
+    if _hup_ignored():
+        return
     parent = os.getppid()
     if _prctl_pdeathsig(signal.SIGHUP) and os.getppid() != parent:
         os.kill(os.getpid(), signal.SIGHUP)   # the parent died before prctl took effect
@@ -58,7 +65,8 @@ def stop_signals():
     def _raise(signum, _frame):
         raise Stop(signal.Signals(signum).name)
 
-    previous = {sig: signal.signal(sig, _raise) for sig in (signal.SIGTERM, signal.SIGHUP)}
+    wanted = (signal.SIGTERM,) if _hup_ignored() else (signal.SIGTERM, signal.SIGHUP)
+    previous = {sig: signal.signal(sig, _raise) for sig in wanted}
     try:
         yield
     finally:

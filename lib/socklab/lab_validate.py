@@ -57,7 +57,7 @@ class ValidateHandler(JupyterHandler):
     """POST /assignments/validate (path=<notebook relative to the server root>)."""
 
     def _notebook(self, path: str) -> Path:
-        root = Path(self.settings["server_root_dir"]).resolve()
+        root = Path(self.settings["socklab_root_dir"]).resolve()
         target = (root / path).resolve()
         if not target.is_relative_to(root) or target.suffix != ".ipynb":
             raise web.HTTPError(403, "only notebooks in your workspace can be checked")
@@ -120,7 +120,7 @@ def _jupyter_server_extension_points():
 def _load_jupyter_server_extension(serverapp) -> None:
     web_app = serverapp.web_app
     base = web_app.settings["base_url"]
-    web_app.settings["server_root_dir"] = os.path.abspath(serverapp.root_dir)
+    web_app.settings["socklab_root_dir"] = os.path.abspath(serverapp.root_dir)
     web_app.add_handlers(".*$", [(url_path_join(base, "assignments/validate"), ValidateHandler),
                                  (url_path_join(base, "socklab/verdict"), VerdictHandler),
                                  (url_path_join(base, "nbgrader_version"), VersionHandler)])

@@ -26,8 +26,10 @@ URL = re.compile(r"(http://127\.0\.0\.1:(\d+)/lab/tree\?token=(\w+))")
 class Launcher:
     """One `python -m socklab.lab --mode student` process, optionally below a shell that plays `make`."""
 
-    def __init__(self, course: Path, *, under_shell: bool = False) -> None:
+    def __init__(self, course: Path, *, under_shell: bool = False, nohup: bool = False) -> None:
         argv = [sys.executable, "-m", "socklab.lab", "--mode", "student", "--root", str(course)]
+        if nohup:
+            argv = ["nohup", *argv]
         if under_shell:   # `sh -c 'cmd; true'` must stay the parent (no exec), as make does
             argv = ["/bin/sh", "-c", " ".join(map(str, argv)) + "; true"]
         self.course = course
@@ -134,3 +136,23 @@ def test_make_killed_or_launcher_killed_still_stops_everything(course):
                 f"{kill_what} killed: still running {[p for p in pids if alive(p)]}"
         finally:
             launcher.cleanup()
+
+
+def test_nohup_lab_outlives_the_terminal(course):
+    """Started with `nohup`, does the lab ignore SIGHUP as the user asked, and still stop on SIGTERM?"""
+    launcher = Launcher(course, nohup=True)
+    try:
+        match = launcher.url()
+        pids = launcher.server_and_kernel(match)
+        status = Path(f"/proc/{launcher.process.pid}/status").read_text()   # nohup execs the launcher
+        masks = {line.split(":")[0]: int(line.split()[1], 16) for line in status.splitlines()
+                 if line.startswith(("SigIgn", "SigCgt"))}
+        assert masks["SigIgn"] & 1 and not masks["SigCgt"] & 1, "SIGHUP must stay ignored (bit 0)"
+        launcher.process.send_signal(signal.SIGHUP)
+        assert launcher.api(match, "api/status")[0] == 200   # answered after the SIGHUP was delivered
+        assert launcher.process.poll() is None and all(alive(pid) for pid in pids)
+        launcher.process.send_signal(signal.SIGTERM)
+        assert launcher.process.wait(timeout=30) == 0
+        assert _all_gone(pids)
+    finally:
+        launcher.cleanup()
