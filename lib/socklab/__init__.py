@@ -15,8 +15,8 @@ __all__ = ["clients", "env", "eventlog", "p2p", "packets", "ports", "servers", "
            "widgets"]
 
 # Machinery behind the `socklab` command and `make lab`; importable, but not part of the course API.
-_TOOLS = ("cli", "grading", "kernel_hints", "lab", "lab_lifecycle", "lab_student", "lab_validate", "release", "verdict",
-          "workspace")
+_TOOLS = ("cli", "course", "grading", "kernel_hints", "lab", "lab_lifecycle", "lab_student", "lab_validate", "release",
+          "sources", "verdict", "workspace")
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # editors and type checkers see the modules; at run time __getattr__ loads them
