@@ -21,6 +21,8 @@ def _course(tmp_path: Path) -> Path:
     root = tmp_path / "course"
     root.mkdir()
     shutil.copy2(REPO / "nbgrader_config.py", root)
+    if (REPO / "course.toml").is_file():
+        shutil.copy2(REPO / "course.toml", root)
     (root / "grader").mkdir()
     shutil.copy2(REPO / "grader" / "nbgrader_config.py", root / "grader")
     for folder in ("solutions", "notebooks"):
