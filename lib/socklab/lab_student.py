@@ -53,7 +53,7 @@ def shell_command(state_dir: Path, bin_dir: Path, shell: str | None = None) -> l
 
 
 def prepare(root: Path, state_dir: Path, env: dict[str, str]) -> None:
-    """Write the student lab's config into `state_dir` (a fresh copy on every start) and adjust `env`."""
+    """Write the student lab's config into `state_dir` (a fresh copy on every start)."""
     from socklab.workspace import sync
 
     sync(root=root)   # the server's root must exist and hold the released notebooks
@@ -73,7 +73,6 @@ def prepare(root: Path, state_dir: Path, env: dict[str, str]) -> None:
     (profile / "ipython_kernel_config.py").write_text(
         "# Written by socklab.lab_student on every start of the student lab.\n"
         f"c.InteractiveShellApp.extensions = [{_HINTS!r}]\n")
-    env["SOCKLAB_COURSE_ROOT"] = str(Path(root).resolve())
     plugin = Path(env["JUPYTER_DATA_DIR"]) / "labextensions" / "socklab-lab"
     shutil.rmtree(plugin, ignore_errors=True)
     shutil.copytree(Path(__file__).parent / "data" / "labextension", plugin)
