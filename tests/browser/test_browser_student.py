@@ -26,6 +26,11 @@ LAYERS_VISIBLE_ONLY = '''def layer_of(name):
 '''
 
 
+def _chapters(course: Path) -> set[str]:
+    """The released chapters (notebooks/chNN/): exactly what a student's root may list."""
+    return {p.name for p in (course / "notebooks").iterdir() if p.is_dir() and list(p.glob("*.ipynb"))}
+
+
 def _status(server, path: str) -> int:
     try:
         server.api(path)
@@ -39,7 +44,7 @@ def test_contents_api_reaches_only_the_workspace(student_lab, course):
     """Does the student server's contents API list only work/, and refuse solutions/, grader/ and formgrader?"""
     assert student_lab.server_root == course / "work"
     names = {e["name"] for e in student_lab.api("api/contents/")["content"]}
-    assert names == {"ch03"}, names
+    assert names == _chapters(course), names
     assert (course / "solutions" / NB1).is_file() and (course / "grader" / "nbgrader_config.py").is_file()
     for path in ["api/contents/../solutions", "api/contents/..%2Fsolutions/" + NB1, "api/contents/solutions",
                  "api/contents/../grader/nbgrader_config.py", "api/contents/../notebooks",
@@ -47,9 +52,9 @@ def test_contents_api_reaches_only_the_workspace(student_lab, course):
         assert _status(student_lab, path) == 404, path
 
 
-def test_student_page_has_no_instructor_parts(student_page, student_lab, artifacts):
+def test_student_page_has_no_instructor_parts(student_page, student_lab, course, artifacts):
     """Does the student page load Validate and socklab's verdict plugin but no formgrader, course list, Nbgrader
-    menu or Create Assignment panel, and does the file browser show only ch03?"""
+    menu or Create Assignment panel, and does the file browser show only the released chapters?"""
     page = student_page
     active = page.evaluate("(ids) => ids.filter(id => window.jupyterapp.isPluginActivated(id))",
                            STUDENT_PLUGINS + INSTRUCTOR_PLUGINS)
@@ -60,7 +65,7 @@ def test_student_page_has_no_instructor_parts(student_page, student_lab, artifac
     page.locator(".jp-DirListing-item").first.wait_for()
     listed = page.locator(".jp-DirListing-itemName").all_inner_texts()
     page.screenshot(path=str(artifacts / "student-lab-file-browser.png"))
-    assert [name.strip() for name in listed] == ["ch03"]
+    assert [name.strip() for name in listed] == sorted(_chapters(course))
     assert_page_clean(page)
 
 
