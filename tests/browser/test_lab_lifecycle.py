@@ -52,8 +52,8 @@ class Launcher:
         record = json.loads((self.course / ".jupyter-runtime" / "lab-student.json").read_text())
         from socklab.lab import _descendants
 
-        kernels = _descendants(record["server_pid"])
-        assert kernels, "the kernel did not start"
+        kernels = [pid for pid in _descendants(record["server_pid"]) if b"ipykernel" in _cmdline(pid)]
+        assert kernels, "the kernel did not start"   # (other children, e.g. jupyter-lsp's npm probe, come and go)
         return [record["server_pid"], *kernels]
 
     def cleanup(self) -> None:
@@ -73,6 +73,13 @@ class Launcher:
                 kill_server(json.loads(info.read_text())["pid"])
             except (OSError, ValueError):
                 pass
+
+
+def _cmdline(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
 
 
 def _all_gone(pids: list[int], timeout: float = 20.0) -> bool:
