@@ -3,14 +3,15 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.socklab-installed
+TEST_STAMP := $(VENV)/.socklab-test-installed
 PIP_FLAGS ?= --quiet --disable-pip-version-check
 # nbgrader runs `alembic` from PATH when it creates a gradebook.
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: help install lab lab-instructor test release bench clean
+.PHONY: help install install-test lab lab-instructor test release bench clean
 
 help:
-	@echo "make lab             JupyterLab on the course (student view, notebooks/)"
+	@echo "make lab             JupyterLab on your own copies of the notebooks (work/)"
 	@echo "make lab-instructor  JupyterLab on solutions/ (.md sources open as notebooks) with formgrader"
 	@echo "make test            create/update .venv and run every test"
 	@echo "make release         build solutions/*.ipynb from the .md sources, then notebooks/ (nbgrader)"
@@ -20,12 +21,20 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
 # Reinstall only when the project's metadata changes; the package itself is editable.
+# A student's `make lab` installs what the lab needs; `make test` adds the test tools (the
+# "test" extra: pytest, Playwright), which a student never downloads.
 $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install $(PIP_FLAGS) --upgrade pip
+	$(BIN)/python -m pip install $(PIP_FLAGS) -e .
+	touch $@
+
+$(TEST_STAMP): $(STAMP)
 	$(BIN)/python -m pip install $(PIP_FLAGS) -e '.[test]'
 	touch $@
 
 install: $(STAMP)
+
+install-test: $(TEST_STAMP)
 
 lab: install
 	$(BIN)/python -m socklab.lab --mode student
@@ -33,7 +42,7 @@ lab: install
 lab-instructor: install
 	$(BIN)/python -m socklab.lab --mode instructor
 
-test: install
+test: install-test
 	$(BIN)/python -m pytest
 
 release: install

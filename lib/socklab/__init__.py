@@ -15,7 +15,8 @@ __all__ = ["addresses", "clients", "env", "eventlog", "faults", "figures", "loss
            "protocols", "rdt", "relay", "servers", "slowpeer", "snmp", "tcpstate", "testing", "trace", "widgets"]
 
 # Machinery behind the `socklab` command and `make lab`; importable, but not part of the course API.
-_TOOLS = ("cli", "course", "grading", "lab", "release", "sources")
+_TOOLS = ("cli", "course", "grading", "kernel_hints", "lab", "lab_lifecycle", "lab_student", "lab_validate", "release",
+          "sources", "verdict", "workspace")
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # editors and type checkers see the modules; at run time __getattr__ loads them

@@ -26,6 +26,9 @@ def _register_builtin() -> None:
     from socklab import lab as _lab
     COMMANDS["lab"] = ("JupyterLab on the course: --mode student (notebooks/) or instructor (solutions/)",
                        _lab.add_arguments, _lab.run)
+    from socklab import workspace as _workspace
+    COMMANDS["fresh"] = ("a fresh copy of one notebook in work/ (your old one is kept in work/backups/)",
+                         _workspace.add_arguments, _workspace.run)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -25,6 +25,9 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
+# Process helpers live with the rest of the lab's process handling (tests import them from here too).
+from socklab.lab_lifecycle import _descendants, _reap, _signal_group, _signal_pid, _start_time, term_when_parent_dies
+
 __all__ = ["COURSE_ROOT", "MODES", "LabError", "LabServer", "add_arguments", "lab_command", "lab_env", "main", "run",
            "start_lab"]
 
@@ -34,13 +37,11 @@ COURSE_ROOT = Path(__file__).resolve().parents[2]
 if not (COURSE_ROOT / "nbgrader_config.py").is_file():
     COURSE_ROOT = Path.cwd()
 
-#: mode -> folder the lab opens on.
-MODES = {"student": "notebooks", "instructor": "solutions"}
+#: mode -> folder the lab opens on, inside the server's root (a student's root is work/).
+MODES = {"student": "", "instructor": "solutions"}
 
-# Jupyter's own defaults, plus, for students, the instructor's folders: the answers in
-# solutions/ and the gradebook in grader/ stay out of the file browser (still on disk).
+# Jupyter's own defaults. A student's server never sees solutions/ or grader/: its root is work/.
 _HIDDEN = ["__pycache__", "*.pyc", "*.pyo", ".DS_Store", "*~", ".ipynb_checkpoints"]
-_HIDDEN_FROM_STUDENTS = ["solutions", "grader"]
 
 # The announcements plugin asks every new user about "official Jupyter news" and then
 # polls the internet; a classroom lab needs neither.
@@ -85,7 +86,12 @@ class LabServer:
     @property
     def lab_url(self) -> str:
         """Where a browser should go: JupyterLab opened on this mode's folder."""
-        return self.url(f"lab/tree/{MODES[self.mode]}")
+        return self.url(f"lab/tree/{MODES[self.mode]}".rstrip("/"))
+
+    @property
+    def server_root(self) -> Path:
+        """The folder the file browser and the contents API show (work/ for a student)."""
+        return server_root(self.root, self.mode)
 
     def api(self, path: str, *, method: str = "GET", body: dict | None = None, timeout: float = 10.0):
         """Call the server's REST API with the token; returns the decoded JSON (or None)."""
@@ -137,6 +143,14 @@ class LabServer:
         self.stop()
 
 
+def server_root(root: Path, mode: str) -> Path:
+    """The server's root folder: the course for an instructor, the student's workspace for a student."""
+    if mode == "student":
+        from socklab.workspace import workspace_dir
+        return workspace_dir(root)
+    return Path(root)
+
+
 def lab_command(root: Path, *, mode: str = "student", port: int = 0, expose_app: bool = False) -> list[str]:
     """The ``jupyter lab`` command line for `mode`, as a list of arguments."""
     if mode not in MODES:
@@ -147,16 +161,15 @@ def lab_command(root: Path, *, mode: str = "student", port: int = 0, expose_app:
         "--ServerApp.ip=127.0.0.1",
         f"--ServerApp.port={int(port)}",
         "--ServerApp.port_retries=0",
-        f"--ServerApp.root_dir={root}",
-        f"--LabApp.default_url=/lab/tree/{MODES[mode]}",
+        f"--ServerApp.root_dir={server_root(root, mode)}",
+        f"--LabApp.default_url=/lab/tree/{MODES[mode]}".rstrip("/"),
         # No traffic to the internet: no news feed, no update check, no PyPI extension search.
         "--LabApp.news_url=None",
         "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
         "--LabApp.extension_manager=readonly",
         f"--LabApp.expose_app_in_browser={bool(expose_app)}",
     ]
-    hidden = _HIDDEN + (_HIDDEN_FROM_STUDENTS if mode == "student" else [])
-    argv += [f"--ContentsManager.hide_globs={pattern}" for pattern in hidden]
+    argv += [f"--ContentsManager.hide_globs={pattern}" for pattern in _HIDDEN]
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         argv.append("--allow-root")  # containers and CI run as root; the server still binds loopback only
     return argv
@@ -210,8 +223,13 @@ def start_lab(
                        "run from the socklab repository or pass --root <repository>")
     state_dir = Path(state_dir or root / ".jupyter-runtime").resolve()
     token = token or secrets.token_hex(24)
-    env = lab_env(state_dir, token=token)
-    if mode == "instructor":
+    if mode == "student":
+        from socklab import lab_student
+        state_dir = state_dir / "student"   # settings, workspaces and runtime files apart from the instructor's
+        env = lab_env(state_dir, token=token)
+        lab_student.prepare(root, state_dir, env)
+    else:
+        env = lab_env(state_dir, token=token)
         _open_sources_as_notebooks(Path(env["JUPYTER_CONFIG_DIR"]))
     _ensure_exchange(root)
     log_file = None
@@ -220,12 +238,13 @@ def start_lab(
         log_path.parent.mkdir(parents=True, exist_ok=True)
         log_file = open(log_path, "wb")
     try:
-        # cwd=root: nbgrader's extensions read nbgrader_config.py from the working directory.
+        # cwd: nbgrader's extensions read nbgrader_config.py from the working directory (instructor);
+        # a student's terminals start there, so for a student it is their work/.
         # start_new_session: the server leads its own process group, so stop() can signal it.
         process = subprocess.Popen(
             lab_command(root, mode=mode, port=port, expose_app=expose_app),
-            cwd=root, env=env, stdin=subprocess.DEVNULL, stdout=log_file, stderr=log_file,
-            start_new_session=True,
+            cwd=server_root(root, mode), env=env, stdin=subprocess.DEVNULL, stdout=log_file, stderr=log_file,
+            start_new_session=True, preexec_fn=term_when_parent_dies,
         )
     finally:
         if log_file is not None:
@@ -290,60 +309,6 @@ def _log_tail(server: LabServer, lines: int = 30) -> str:
     return "\n--- end of the JupyterLab log ---\n" + "\n".join(tail)
 
 
-def _descendants(pid: int) -> list[int]:
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        # The command name may contain spaces and parentheses: the ppid follows the last ')'.
-        ppid = int(stat.rsplit(")", 1)[1].split()[1])
-        children.setdefault(ppid, []).append(int(entry.name))
-    found, todo = [], [pid]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            found.append(child)
-            todo.append(child)
-    return found
-
-
-def _signal_group(pid: int, sig: int) -> None:
-    try:
-        if os.getpgid(pid) == pid:  # only groups our processes lead, never our own
-            os.killpg(pid, sig)
-    except (ProcessLookupError, PermissionError):
-        pass
-
-
-def _signal_pid(pid: int, sig: int) -> None:
-    try:
-        os.kill(pid, sig)
-    except (ProcessLookupError, PermissionError):
-        pass
-
-
-def _start_time(pid: int) -> int | None:
-    """When `pid` started (clock ticks since boot), or None if it is gone or a zombie."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-    return None if fields[0] == "Z" else int(fields[19])
-
-
-def _reap(known: dict[int, int | None], *, deadline: float) -> None:
-    # Kernels are the server's children, so once it is gone they are re-parented and
-    # reaped by init; wait (bounded) until none of them is alive any more.
-    pending = [pid for pid, started in known.items() if started is not None]
-    while pending and time.monotonic() < deadline:
-        pending = [pid for pid in pending if _start_time(pid) == known[pid]]
-        if pending:
-            time.sleep(0.05)
-
-
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The options of ``python -m socklab.lab`` and ``socklab lab``."""
     parser.add_argument("--mode", choices=sorted(MODES), default="student",
@@ -361,34 +326,74 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Start the lab described by parsed `args`, print its URL, and wait for Ctrl-C."""
+    """Start the lab described by parsed `args`, print its URL, and wait for Ctrl-C, SIGTERM or SIGHUP."""
+    from socklab import lab_lifecycle as life
+
     root = args.root.resolve()
-    # The server's log is long and would push the URL off the screen: it goes to a file.
-    log_path = None if args.verbose else root / ".jupyter-runtime" / "jupyterlab.log"
-    try:
-        server = start_lab(root, mode=args.mode, port=args.port, log_path=log_path)
-    except (LabError, ValueError) as error:
-        print(f"socklab: {error}", file=sys.stderr)
-        return 1
-    print("\n" + "=" * 72)
-    print(f"  socklab lab ({args.mode}) is running. Open this URL in your browser:")
-    print(f"  브라우저에서 이 주소를 여세요:\n\n    {server.lab_url}\n")
-    if args.mode == "instructor":
-        print(f"  Formgrader (nbgrader):\n\n    {server.url('formgrader')}\n")
-        print("  Sources: double-click solutions/chNN/*.md (opens as a notebook); after saving, `make release`.\n")
+    state_dir = root / ".jupyter-runtime"
+    life.watch_parent()   # `make` killed: we get SIGHUP, and stop everything below
+    with life.stop_signals():
+        running = life.running_lab(state_dir, args.mode)
+        if running is not None:
+            _say(f"\nsocklab: the {args.mode} lab is already running (pid {running['launcher_pid']}); "
+                 f"reusing it. / 이미 실행 중인 lab을 그대로 씁니다:\n\n    {running['url']}\n")
+            return 0
+        if args.mode == "student" and (root / "nbgrader_config.py").is_file():
+            _say(_sync_workspace(root))   # what is new since the last run (start_lab syncs again: a no-op)
+        # The server's log is long and would push the URL off the screen: it goes to a file.
+        log_path = None if args.verbose else state_dir / f"jupyterlab{'-student' if args.mode == 'student' else ''}.log"
+        server = None
+        try:
+            server = start_lab(root, mode=args.mode, port=args.port, log_path=log_path)
+            life.record(state_dir, args.mode, url=server.lab_url, server_pid=server.pid, token=server.token,
+                        base_url=server.base_url)
+            _print_banner(server, args.mode, log_path)
+            code = server.process.wait()
+            _say(f"socklab: JupyterLab exited (code {code}).{_log_tail(server)}", err=True)
+            return 1
+        except (LabError, ValueError) as error:
+            _say(f"socklab: {error}", err=True)
+            return 1
+        except KeyboardInterrupt as stop:   # Ctrl-C, or life.Stop from SIGTERM / SIGHUP (even while starting)
+            why = f" ({stop})" if isinstance(stop, life.Stop) else ""
+            _say(f"\nsocklab: stopping JupyterLab and its kernels{why} ...", err=True)
+            return 0
+        finally:
+            if server is not None:
+                server.stop()
+                life.forget(state_dir, args.mode)
+
+
+def _sync_workspace(root: Path) -> str:
+    from socklab.workspace import sync
+
+    return sync(root=root).text()
+
+
+def _print_banner(server: LabServer, mode: str, log_path: Path | None) -> None:
+    lines = ["", "=" * 72, f"  socklab lab ({mode}) is running. Open this URL in your browser:",
+             f"  브라우저에서 이 주소를 여세요:\n\n    {server.lab_url}\n"]
+    if mode == "instructor":
+        lines.append(f"  Formgrader (nbgrader):\n\n    {server.url('formgrader')}\n")
+        lines.append("  Sources: double-click solutions/chNN/*.md (opens as a notebook); after saving, `make release`.\n")
+    else:
+        lines.append(f"  Your notebooks / 여러분의 노트북: {server.server_root}")
     if log_path is not None:
-        print(f"  JupyterLab log: {log_path}")
-    print("  Stop with Ctrl-C. / 끝내려면 Ctrl-C.")
-    print("=" * 72 + "\n", flush=True)
+        lines.append(f"  JupyterLab log: {log_path}")
+    lines += ["  Stop with Ctrl-C. / 끝내려면 Ctrl-C.", "=" * 72, ""]
+    _say("\n".join(lines))
+
+
+def _say(text: str, *, err: bool = False) -> None:
+    """Print, but never fail: after SIGHUP the terminal is gone and writing to it raises EIO."""
+    if not text:
+        return
     try:
-        code = server.process.wait()
-        print(f"socklab: JupyterLab exited (code {code}).{_log_tail(server)}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("\nsocklab: stopping JupyterLab and its kernels ...", file=sys.stderr)
-        return 0
-    finally:
-        server.stop()
+        print(text, file=sys.stderr if err else sys.stdout, flush=True)
+    except OSError:
+        # Say nothing more, and let nothing fail at exit while flushing what could not be written.
+        sys.stdout = sys.stderr = open(os.devnull, "w")
+
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -99,15 +99,31 @@ def page(lab, blank_tab):
     return blank_tab
 
 
-@pytest.fixture(scope="session")
-def lab_page(browser, lab):
-    """One JupyterLab tab for the whole session: loading JupyterLab costs ~5 s, opening a notebook does not."""
+def _lab_tab(browser, server):
+    """A tab with JupyterLab loaded (from an empty workspace), and the context to close afterwards."""
     from labdriver import open_lab, watch
 
     context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="ko-KR")
     context.set_default_timeout(30_000)
     tab = watch(context.new_page())
-    open_lab(tab, lab)
+    open_lab(tab, server)
+    return context, tab
+
+
+def _clean_after(tab, request, artifacts) -> None:
+    """After a test on a shared tab: screenshot on failure, close every tab, shut kernels and terminals down."""
+    from labdriver import close_all
+
+    _screenshot_if_failed(tab, request, artifacts)
+    close_all(tab)
+    tab.page_errors.clear()  # each test answers for what happened during it
+    tab.external_requests.clear()
+
+
+@pytest.fixture(scope="session")
+def lab_page(browser, lab):
+    """One JupyterLab tab for the whole session: loading JupyterLab costs ~5 s, opening a notebook does not."""
+    context, tab = _lab_tab(browser, lab)
     try:
         yield tab
     finally:
@@ -117,15 +133,10 @@ def lab_page(browser, lab):
 @pytest.fixture
 def notebook_page(lab_page, request, artifacts):
     """The shared JupyterLab tab; afterwards every notebook is closed and its kernel shut down."""
-    from labdriver import close_all
-
     try:
         yield lab_page
     finally:
-        _screenshot_if_failed(lab_page, request, artifacts)
-        close_all(lab_page)
-        lab_page.page_errors.clear()  # each test answers for what happened during it
-        lab_page.external_requests.clear()
+        _clean_after(lab_page, request, artifacts)
 
 
 def _safe(name: str) -> str:
@@ -148,3 +159,35 @@ def _screenshot_if_failed(tab, request, artifacts) -> None:
             tab.screenshot(path=str(artifacts / f"FAILED-{_safe(request.node.name)}.png"))
         except Exception:  # noqa: BLE001 - a broken page must not hide the real failure
             pass
+
+
+@pytest.fixture(scope="session")
+def student_lab(course, tmp_path_factory, artifacts):
+    """One real student-mode JupyterLab (`make lab`) on the course copy: its root is the copy's work/."""
+    from socklab.lab import start_lab
+
+    server = start_lab(course, mode="student", state_dir=tmp_path_factory.mktemp("student-state"),
+                       log_path=artifacts / "jupyterlab-student.log", expose_app=True, timeout=60)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def student_tab(browser, student_lab):
+    """One JupyterLab tab on the student lab for the whole session."""
+    context, tab = _lab_tab(browser, student_lab)
+    try:
+        yield tab
+    finally:
+        context.close()
+
+
+@pytest.fixture
+def student_page(student_tab, request, artifacts):
+    """The shared student tab; afterwards every notebook and terminal is closed and its kernel shut down."""
+    try:
+        yield student_tab
+    finally:
+        _clean_after(student_tab, request, artifacts)

@@ -9,6 +9,9 @@ from __future__ import annotations
 import json
 import os
 import re
+import selectors
+import signal
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -170,6 +173,7 @@ def close_all(page) -> None:
             widget.dispose();
         }
         await app.serviceManager.sessions.shutdownAll();
+        if (app.serviceManager.terminals.isAvailable()) await app.serviceManager.terminals.shutdownAll();
     }""")
 
 
@@ -294,3 +298,46 @@ def screenshot_cells(page, cells: list[Cell], path: Path, *, predicate, focus: s
             page.screenshot(path=str(path))
             return path
     return None
+
+
+# Processes: a launcher's output, and servers found by PID.
+
+def read_until(process, pattern: re.Pattern, deadline: float) -> re.Match:
+    """Read the child's stdout until `pattern` matches (bounded by `deadline`)."""
+    seen = b""
+    fd = process.stdout.fileno()
+    with selectors.DefaultSelector() as selector:
+        selector.register(fd, selectors.EVENT_READ)
+        while time.monotonic() < deadline:
+            if not selector.select(timeout=max(0.0, deadline - time.monotonic())):
+                break
+            chunk = os.read(fd, 65536)  # raw reads: a buffered readline() could hide a line from select()
+            if not chunk:
+                break
+            seen += chunk
+            if match := pattern.search(seen.decode(errors="replace")):
+                return match
+    raise AssertionError("no URL printed; output was:\n" + seen.decode(errors="replace"))
+
+
+def alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def kill_server(pid: int) -> None:
+    from socklab.lab import _descendants
+
+    try:
+        if b"jupyterlab" not in Path(f"/proc/{pid}/cmdline").read_bytes():
+            return  # gone, and the PID now belongs to someone else
+    except OSError:
+        return
+    for victim in [pid, *_descendants(pid)]:
+        if alive(victim):
+            try:
+                os.kill(victim, signal.SIGKILL)
+            except ProcessLookupError:
+                pass

@@ -4,7 +4,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import selectors
 import signal
 import subprocess
 import sys
@@ -14,7 +13,8 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from labdriver import assert_page_clean, open_menu
+from labdriver import alive as _alive, assert_page_clean, kill_server as _kill_server, open_menu
+from labdriver import read_until as _read_until
 
 pytestmark = pytest.mark.browser
 
@@ -81,31 +81,6 @@ def test_page_has_nbgrader_widgets_and_no_news_popup(notebook_page, artifacts):
     assert_page_clean(page)
 
 
-def _read_until(process, pattern: re.Pattern, deadline: float) -> re.Match:
-    """Read the child's stdout until `pattern` matches (bounded by `deadline`)."""
-    seen = b""
-    fd = process.stdout.fileno()
-    with selectors.DefaultSelector() as selector:
-        selector.register(fd, selectors.EVENT_READ)
-        while time.monotonic() < deadline:
-            if not selector.select(timeout=max(0.0, deadline - time.monotonic())):
-                break
-            chunk = os.read(fd, 65536)  # raw reads: a buffered readline() could hide a line from select()
-            if not chunk:
-                break
-            seen += chunk
-            if match := pattern.search(seen.decode(errors="replace")):
-                return match
-    raise AssertionError("no URL printed; output was:\n" + seen.decode(errors="replace"))
-
-
-def _alive(pid: int) -> bool:
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
-
-
 def test_make_lab_prints_url_and_ctrl_c_stops_kernels(course, tmp_path):
     """Does `make lab` (python -m socklab.lab) print a working URL with its token, keep the answers out of the
     student's file browser, and end the server and its kernels on Ctrl-C?"""
@@ -116,7 +91,7 @@ def test_make_lab_prints_url_and_ctrl_c_stops_kernels(course, tmp_path):
             stdout=subprocess.PIPE, stderr=err, env=env, start_new_session=True)
     server_pid = None
     try:
-        match = _read_until(process, re.compile(r"(http://127\.0\.0\.1:(\d+)/lab/tree/notebooks\?token=(\w+))"),
+        match = _read_until(process, re.compile(r"(http://127\.0\.0\.1:(\d+)/lab/tree\?token=(\w+))"),
                             time.monotonic() + 60)
         url, port, token = match.group(1), int(match.group(2)), match.group(3)
         with urllib.request.urlopen(url, timeout=10) as response:
@@ -125,9 +100,9 @@ def test_make_lab_prints_url_and_ctrl_c_stops_kernels(course, tmp_path):
                                          headers={"Authorization": f"token {token}"})
         with urllib.request.urlopen(listing, timeout=10) as response:
             names = {entry["name"] for entry in json.loads(response.read())["content"]}
-        assert "notebooks" in names and not names & {"solutions", "grader"}, \
-            f"a student's file browser shows {sorted(names)}"
-        info = next((course / ".jupyter-runtime" / "runtime").glob("jpserver-*.json"))
+        chapters = {p.name for p in (course / "notebooks").iterdir() if p.is_dir()}
+        assert names == chapters, f"a student's file browser shows {sorted(names)}, not just their work/"
+        info = next((course / ".jupyter-runtime" / "student" / "runtime").glob("jpserver-*.json"))
         server_pid = json.loads(info.read_text())["pid"]
         request = urllib.request.Request(f"http://127.0.0.1:{port}/api/kernels", method="POST",
                                          data=b'{"name": "python3"}',
@@ -155,23 +130,7 @@ def test_make_lab_prints_url_and_ctrl_c_stops_kernels(course, tmp_path):
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait(timeout=10)
         # Whatever main() could not clean up (it runs in its own session): by PID, from its info files.
-        for info in (course / ".jupyter-runtime" / "runtime").glob("jpserver-*.json"):
+        for info in (course / ".jupyter-runtime" / "student" / "runtime").glob("jpserver-*.json"):
             _kill_server(json.loads(info.read_text())["pid"])
         if server_pid:
             _kill_server(server_pid)
-
-
-def _kill_server(pid: int) -> None:
-    from socklab.lab import _descendants
-
-    try:
-        if b"jupyterlab" not in Path(f"/proc/{pid}/cmdline").read_bytes():
-            return  # gone, and the PID now belongs to someone else
-    except OSError:
-        return
-    for victim in [pid, *_descendants(pid)]:
-        if _alive(victim):
-            try:
-                os.kill(victim, signal.SIGKILL)
-            except ProcessLookupError:
-                pass

@@ -101,5 +101,10 @@ def test_student_notebook_shows_hints(notebook_page, lab, course, artifacts, rel
             f"{where}: not a ko/en hint:\n{text[:600]}"
         assert not any(mark in text for mark in TRACEBACK_WALL), f"{where}: a raw traceback:\n{text[:600]}"
         assert len(text.splitlines()) <= 15, f"{where}: hint is {len(text.splitlines())} lines long:\n{text[:900]}"
+    from socklab.packets import tier
+
+    if tier().name != "offline":   # a live tier works: a beginner must not be sent to an admin
+        advice = [c.label() for c in code if "ask your admin" in c.shown["output_text"]]
+        assert not advice, f"{relpath}: 'ask your admin' although the {tier().name} tier works: {advice}"
     _check_rendering(page, cells, relpath)
     assert_page_clean(page)

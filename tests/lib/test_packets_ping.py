@@ -30,9 +30,24 @@ def test_ping_socket_reason_names_the_sysctl():
     report = packets.tier()
     if report.available["ping-socket"]:
         assert "admits" in report.reasons["ping-socket"]
+    elif report.name != "offline":
+        assert "which is fine" in report.reasons["ping-socket"] and "admin" not in report.reasons["ping-socket"]
     else:
         assert "ping_group_range is '" in report.reasons["ping-socket"]
         assert "sysctl" in report.reasons["ping-socket"]
+
+
+def test_no_admin_advice_when_a_live_tier_works():
+    """With a working live tier, do the tiers that are off say "which is fine" instead of "ask your admin"?"""
+    from socklab.packets.tiers import _not_needed
+
+    off = {"offline": True, "ping-socket": False, "namespace": True, "root": False}
+    reasons = _not_needed("namespace", off)
+    assert set(reasons) == {"ping-socket"}
+    assert "which is fine" in reasons["ping-socket"] and "the namespace tier does the same" in reasons["ping-socket"]
+    assert "admin" not in reasons["ping-socket"]
+    both_off = _not_needed("root", {"offline": True, "ping-socket": False, "namespace": False, "root": True})
+    assert set(both_off) == {"ping-socket", "namespace"}
 
 
 def test_default_ping_uses_the_best_tier():

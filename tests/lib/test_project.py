@@ -48,7 +48,8 @@ def test_gitignore_keeps_lib_and_ignores_the_grader_workspace():
     assert not ignored("grader/nbgrader_config.py")
     for path in [".venv/bin/python", "grader/gradebook.db", "grader/submitted/s1/ch03/x.ipynb",
                  "grader/autograded/s1/ch03/x.ipynb", "grader/feedback/s1/ch03/x.html",
-                 "solutions/ch03/.ipynb_checkpoints/x.ipynb", "bench/results/latest.json"]:
+                 "solutions/ch03/.ipynb_checkpoints/x.ipynb", "bench/results/latest.json", "work/ch03/x.ipynb",
+                 "work/backups/ch03/x.backup-20260101-000000.ipynb"]:
         assert ignored(path), path
 
 
@@ -56,3 +57,21 @@ def test_console_command_is_declared():
     """Does installing the project give students a `socklab` command?"""
     meta = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     assert meta["scripts"]["socklab"] == "socklab.cli:main"
+
+
+def _make_dry_run(target: str) -> str:
+    done = subprocess.run(["make", "-n", "-B", target], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_make_lab_installs_no_test_tools_and_make_test_adds_them():
+    """Does `make lab` install the project without the test extra (no pytest, no Playwright), while `make test`
+    installs the extra, and does pyproject declare the license as an SPDX string (no setuptools deprecation box)?"""
+    lab = _make_dry_run("lab")
+    assert "-e ." in lab and "[test]" not in lab
+    assert "-e '.[test]'" in _make_dry_run("test")
+    meta = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    assert meta["project"]["license"] == "MIT"
+    assert {"pytest>=8", "playwright>=1.45"} <= set(meta["project"]["optional-dependencies"]["test"])
+    assert not {r.split(">")[0].split("=")[0] for r in meta["project"]["dependencies"]} & {"pytest", "playwright"}

@@ -84,4 +84,8 @@ def check_run(args: argparse.Namespace) -> int:
     except (FileNotFoundError, ValueError, RuntimeError) as exc:
         print(f"socklab check: {exc}", file=sys.stderr)
         return 2
+    from socklab.verdict import hand_graded
+
+    for exercise in hand_graded(args.notebook):   # not in the score above: the instructor grades these
+        print(f"  ✎ {exercise.line()}")
     return report.exit_code

@@ -4,7 +4,8 @@ nbgrader layout: ``grader/submitted/<student>/<assignment>/<notebook>.ipynb``.
 
 An LMS export is a folder or a zip of notebooks whose *file name* carries the student id:
 ``<student>_<notebook>.ipynb`` (also ``-`` or a space as separator, and LMS decorations such as
-``_12345_67890`` after the id), or ``<student>/<notebook>.ipynb`` (one folder per student).
+``_12345_67890`` after the id), or ``<student>/<notebook>.ipynb`` (one folder per student), or a
+student's zipped workspace ``<student>/work/chNN/<notebook>.ipynb`` (``work/`` and ``chNN/`` optional).
 Anything that cannot be matched is reported, never silently dropped.
 """
 from __future__ import annotations
@@ -16,6 +17,7 @@ from pathlib import Path, PurePosixPath
 
 MAX_NOTEBOOK_BYTES = 50 << 20   # a zip bomb or a stray video is not a notebook
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.@+-]*$")
+_CHAPTER = re.compile(r"^ch\d+$")
 
 
 @dataclasses.dataclass
@@ -65,6 +67,8 @@ def match_name(path: str, expected: list[str]) -> tuple[str | None, str | None, 
     ('20231234', '03.1-what-is-a-socket', '')
     >>> match_name("kim/03.1-what-is-a-socket.ipynb", ["03.1-what-is-a-socket"])
     ('kim', '03.1-what-is-a-socket', '')
+    >>> match_name("kim/work/ch03/03.1-what-is-a-socket.ipynb", ["03.1-what-is-a-socket"])  # a zipped workspace
+    ('kim', '03.1-what-is-a-socket', '')
     >>> match_name("kim_homework.ipynb", ["03.1-what-is-a-socket"])[2]
     'file name matches no notebook of the assignment (expected one of: 03.1-what-is-a-socket.ipynb)'
     """
@@ -78,7 +82,10 @@ def match_name(path: str, expected: list[str]) -> tuple[str | None, str | None, 
         if stem == name or stem.endswith(name):
             prefix = stem[: len(stem) - len(name)].strip("_- .")
             if not prefix:
-                prefix = p.parent.name if p.parent.name not in ("", ".") else ""
+                # <student>/<notebook>, or a student's zipped workspace <student>/[work/]chNN/<notebook>
+                folders = [part for part in p.parent.parts if part not in ("", ".", "work")
+                           and not _CHAPTER.match(part)]
+                prefix = folders[-1] if folders else ""
             student = re.split(r"[_\s]+", prefix.strip("_- ."))[0] if prefix else ""
             if not student or not _ID.match(student):
                 return None, name, f"cannot tell the student id from {path!r} (name files <student>_{name}.ipynb)"

@@ -148,7 +148,23 @@ def tier(*, refresh: bool = False) -> TierReport:
     available = {t: ok for t, (ok, _) in checks.items()}
     reasons = {t: why for t, (_, why) in checks.items()}
     best = [t for t in TIERS if available[t]][-1]
+    if best != "offline":
+        reasons.update(_not_needed(best, available))
     return TierReport(best, available, reasons)
+
+
+def _not_needed(best: str, available: dict) -> dict:
+    """Shorter reasons for the tiers that are off when a working tier does their job.
+
+    "Ask your admin" is advice for someone who has no live tier; with one, a beginner needs to
+    hear only that nothing is missing.
+    """
+    short = {
+        "ping-socket": ("ping socket은 꺼져 있지만 필요 없습니다", "ping sockets are off here, which is fine"),
+        "namespace": ("user namespace는 막혀 있지만 필요 없습니다", "user namespaces are blocked here, which is fine"),
+    }
+    return {t: f"{ko}: {best} tier가 같은 실습을 합니다. / {en}: the {best} tier does the same experiments."
+            for t, (ko, en) in short.items() if not available[t]}
 
 
 def resolve(requested: str | None, *, needs: tuple[str, ...]) -> str:
