@@ -71,7 +71,7 @@ def _runtime_paths_under(path: str, hide: list[str]) -> list[str]:
     return keep
 
 
-def lock_filesystem(workdir: Path, hide: list[str]) -> list[str]:
+def lock_filesystem(workdir: Path, hide: list[str], allow: list[str] | None = None) -> list[str]:
     """Hide private folders under empty tmpfs, make every other mount read-only but workdir.
 
     Returns a list of notes about steps that could not be applied (best effort, never fatal).
@@ -131,32 +131,45 @@ def set_limits(limits: dict) -> None:
     cap(resource.RLIMIT_CORE, 0)
 
 
+def not_dumpable() -> None:
+    """PR_SET_DUMPABLE 0: no ptrace attach, no /proc/<pid>/mem, no core dump of the verifier."""
+    PR_SET_DUMPABLE = 4
+    _libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
+
+
 def main(config: dict) -> int:
     # Keep the result channel to ourselves: fd 1 moves to a private close-on-exec descriptor and
     # the kernel inherits a log file instead.
     result_fd = os.dup(1)
     os.set_inheritable(result_fd, False)
     os.dup2(2, 1)
+    not_dumpable()
     workdir = Path(config["workdir"])
     notes: list[str] = []
     if config["isolation"] == "namespace":
         loopback_up()
-        notes += lock_filesystem(workdir, config["hide"])
+        notes += lock_filesystem(workdir, config["hide"], config.get("allow"))
     set_limits(config["limits"])
+    os.environ["NBGRADER_EXECUTION"] = config["label"]   # test cells see what student cells see
     # jsonschema (via nbformat) imports rfc3987_syntax when installed, which builds a grammar for
     # 1.6 s; notebooks never use those string formats, and we pay start-up once per notebook.
     sys.modules.setdefault("rfc3987_syntax", None)
-    from socklab.grading import kernels
+    import nbformat
+
+    from socklab.grading.verifier import Verifier
 
     t0 = time.monotonic()
-    session = kernels.KernelSession(workdir, label=config["label"], limits=config["limits"])
+    verifier = Verifier(workdir, limits=config["limits"], label=config["label"],
+                        nested=config["isolation"] == "namespace")
     try:
-        session.start()
+        verifier.start()
         kernel_start_s = time.monotonic() - t0
         os.write(result_fd, b"READY\n")
         data = sys.stdin.buffer.read()
         nonce, _, body = data.partition(b"\n")
-        result = session.execute(body.decode("utf-8"))
+        job = json.loads(body.decode("utf-8"))
+        nb = nbformat.from_dict(job["notebook"])
+        result = verifier.run(nb, set(job["trusted"]), set(job["tests"]))
         result["notes"] = notes
         result.setdefault("timings", {})["kernel_start_s"] = kernel_start_s
         # Report first: the parent kills this whole sandbox (kernel included) once it has the result.
@@ -167,5 +180,5 @@ def main(config: dict) -> int:
             view = view[os.write(result_fd, view):]
         os.close(result_fd)
     finally:
-        session.stop()
+        verifier.stop()
     return 0

@@ -11,7 +11,6 @@ writers.
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
 import shutil
 import sys
@@ -20,7 +19,10 @@ import time
 import warnings
 from pathlib import Path
 
+import nbformat
+
 from . import gradebook as gbk
+from .outputs import course_cells, merge, strip_tags
 from .pool import Pool
 from .progress import Progress
 from .sandbox import Limits, Sandbox, resolve_isolation
@@ -93,6 +95,9 @@ class _Job:
     autograded: Path            # sanitized notebook, later the graded one
     extras: Path                # folder whose non-notebook files the notebook may open
     payload: dict
+    trusted: list[int] = dataclasses.field(default_factory=list)   # the course's own cells
+    tests: list[int] = dataclasses.field(default_factory=list)     # ... that are graded tests
+    shipped: set[str] | None = None                                 # data files the assignment ships
 
 
 def find_root(start: Path | None = None) -> Path:
@@ -219,6 +224,15 @@ def _private_paths(coursedir, workroot: Path) -> list[Path]:
             if p != Path(coursedir.root).resolve() and not any(n == p or p in n.parents for n in needed)]
 
 
+def _shipped_files(coursedir, assignment: str) -> set[str]:
+    """Relative paths of the non-notebook files the assignment's release folder ships."""
+    release = Path(coursedir.format_path(coursedir.release_directory, ".", assignment))
+    if not release.is_dir():
+        return set()
+    return {p.relative_to(release).as_posix() for p in release.rglob("*")
+            if p.is_file() and p.suffix != ".ipynb" and ".ipynb_checkpoints" not in p.parts}
+
+
 class _Pipeline:
     """nbgrader's Autograde converter, driven one notebook at a time."""
 
@@ -246,6 +260,7 @@ class _Pipeline:
         self.conv.writer = FilesWriter(parent=self.conv, config=self.conv.config)
         self.conv.exporter = NotebookExporter(parent=self.conv, config=self.conv.config)
         self.sources = {name: gbk.source_cells(coursedir, assignment, name) for name in expected}
+        self.shipped = _shipped_files(coursedir, assignment)
         self.deleted: dict[tuple[str, str], list[str]] = {}
 
     def _convert(self, path: Path, sanitizing: bool) -> None:
@@ -288,13 +303,16 @@ class _Pipeline:
                 continue
             try:
                 self._convert(readable[name], sanitizing=True)
-                payload = json.loads((dest / f"{name}.ipynb").read_text(encoding="utf-8"))
+                payload = nbformat.read(dest / f"{name}.ipynb", as_version=4)
+                strip_tags(payload)
+                trusted, tests = course_cells(payload, self.sources[name])
             except Exception as exc:  # nbgrader refused the notebook: report it, grade the rest
                 row.notebooks[name].status = "failed"
                 row.notebooks[name].reasons.append(f"nbgrader could not read it: {type(exc).__name__}: {exc}")
                 gbk.zero_notebook(self.coursedir, self.assignment, sub.student, name)
                 continue
-            jobs.append(_Job(sub.student, name, dest / f"{name}.ipynb", dest, payload))
+            jobs.append(_Job(sub.student, name, dest / f"{name}.ipynb", dest, payload, trusted, tests,
+                             self.shipped))
         return jobs
 
     def give_up(self, sub: Submission, row: StudentResult, reason: str) -> None:
@@ -339,16 +357,18 @@ class _Pipeline:
     def finalize(self, job: _Job, outcome: dict, result: NotebookResult) -> None:
         """Save one executed notebook's grades (parent process, one at a time)."""
         result.reasons += self._notes.get((job.student, job.notebook), [])
-        if outcome.get("notebook") is None:
+        if outcome.get("cells") is None:
             result.status = "failed"
             result.reasons.append(outcome.get("reason") or "the sandbox returned no notebook")
             if outcome.get("log"):
                 result.reasons.append("sandbox log: " + outcome["log"][-300:].replace("\n", " / "))
             gbk.zero_notebook(self.coursedir, self.assignment, job.student, job.notebook)
             return
-        from nbformat import from_dict
-
-        self.executed[(job.student, job.notebook)] = from_dict(outcome["notebook"])
+        # Our own copy of the notebook: only the outputs of the cells we sent come back.
+        graded = merge(job.payload, outcome["cells"], tests=job.tests)
+        if isinstance(outcome.get("language_info"), dict):
+            graded.metadata["language_info"] = outcome["language_info"]
+        self.executed[(job.student, job.notebook)] = graded
         try:
             self._convert(job.autograded, sanitizing=False)
         except Exception as exc:
@@ -358,12 +378,13 @@ class _Pipeline:
             return
         finally:
             self.executed.pop((job.student, job.notebook), None)
+        gbk.cap_scores(self.coursedir, self.assignment, job.student, job.notebook)
         if self.deleted.get((job.student, job.notebook)):
             gbk.zero_grades(self.coursedir, self.assignment, job.student, job.notebook,
                             self.deleted[(job.student, job.notebook)])
         if outcome.get("status", "ok") != "ok":
             result.reasons.append(outcome["reason"])
-        result.reasons += _limit_notes(outcome["notebook"], outcome.get("truncated", []))
+        result.reasons += _limit_notes(graded, outcome.get("truncated", []))
         if result.reasons:
             result.status = "partial"
 

@@ -111,7 +111,9 @@ class Sandbox:
         seed_workdir(self.workdir)
         config = {"workdir": str(self.workdir), "hide": self.hide, "limits": dataclasses.asdict(self.limits),
                   "isolation": self.isolation, "label": self.label}
-        cmd = [sys.executable, "-m", "socklab.grading.sandbox", json.dumps(config)]
+        # -I: no PYTHONPATH, no user site, no work folder on sys.path (a socklab/ in a submission
+        # must not shadow the real one).
+        cmd = [sys.executable, "-I", "-m", "socklab.grading.sandbox", json.dumps(config)]
         if self.isolation == "namespace":
             cmd = _UNSHARE + cmd
         self.cgroup = _pids_cgroup(self.limits.processes)
@@ -143,8 +145,10 @@ class Sandbox:
                 return False
         return True
 
-    def run(self, notebook: dict) -> dict:
-        """Execute `notebook` (nbformat dict). Returns {status, reason, notebook|None, timings}."""
+    def run(self, notebook: dict, *, trusted: list[int] = (), tests: list[int] = ()) -> dict:
+        """Execute `notebook` (nbformat dict): `trusted` cells (the course's own, restored from the
+        source) in the verifier too, `tests` only there. Returns {status, reason, cells|None, timings}:
+        ``cells`` is ``[[index, outputs], ...]``."""
         assert self.proc is not None, "call start() first"
         nonce = secrets.token_hex(16).encode()
         try:
@@ -155,7 +159,8 @@ class Sandbox:
             started = time.monotonic()
             deadline = started + self.limits.wall_seconds
             try:
-                self.proc.stdin.write(nonce + b"\n" + json.dumps(notebook).encode())
+                job = {"notebook": notebook, "trusted": list(trusted), "tests": list(tests)}
+                self.proc.stdin.write(nonce + b"\n" + json.dumps(job).encode())
                 self.proc.stdin.close()
             except (BrokenPipeError, OSError):
                 return self._fail("crash", "the sandbox stopped before it got the notebook")
@@ -179,7 +184,7 @@ class Sandbox:
             tail = self.log_path.read_text(errors="replace")[-400:].strip()
         except OSError:
             pass
-        return {"status": status, "reason": reason, "notebook": None, "log": tail, "timings": {}}
+        return {"status": status, "reason": reason, "cells": None, "log": tail, "timings": {}}
 
     def close(self) -> None:
         """Kill the child and everything it started (the whole PID namespace)."""
