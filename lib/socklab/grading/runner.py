@@ -37,6 +37,7 @@ class NotebookResult:
     status: str = "ok"          # ok | partial (timeout/died) | failed | missing
     reasons: list[str] = dataclasses.field(default_factory=list)
     grades: dict = dataclasses.field(default_factory=dict)
+    failed: dict[str, str] = dataclasses.field(default_factory=dict)   # test grade_id -> why (feedback text)
 
 
 @dataclasses.dataclass
@@ -83,6 +84,8 @@ class GradeReport:
         for row in self.students:
             lines.append(f"  {row.student:<20} {row.score:6.1f} / {row.max_score:<6.1f} {row.status}")
             lines += [f"      {r}" for r in row.reasons]
+            lines += [f"      {nb.name}: {gid} failed: {why}" for nb in row.notebooks.values()
+                      for gid, why in nb.failed.items()]
         if self.csv_path:
             lines.append(f"grades: {self.csv_path}")
         return "\n".join(lines)
@@ -379,6 +382,12 @@ class _Pipeline:
         finally:
             self.executed.pop((job.student, job.notebook), None)
         gbk.cap_scores(self.coursedir, self.assignment, job.student, job.notebook)
+        from .feedback import graded_cells
+
+        for row in graded_cells(graded):   # the verifier's reason for each failed test, as feedback shows it
+            if not row["passed"]:
+                first = (row["message"] or "failed").strip().splitlines()
+                result.failed[row["grade_id"]] = first[0][:160] if first else "failed"
         if self.deleted.get((job.student, job.notebook)):
             gbk.zero_grades(self.coursedir, self.assignment, job.student, job.notebook,
                             self.deleted[(job.student, job.notebook)])

@@ -79,7 +79,9 @@ class Verifier:
                                      nested=self.nested)
         self.session.start()
         session = self.session
-        self.student = Student(session.channel, kill=session.kill, call_timeout=self.cell_timeout)
+        # A bare call (no call_with_timeout) gives up just before the cell's own limit, so the test
+        # fails with a clear time-limit message rather than the cell being cut off.
+        self.student = Student(session.channel, kill=session.kill, call_timeout=max(1.0, self.cell_timeout - 1))
         _students[:] = [self.student]
 
     def _restart(self, nb: NotebookNode, replay: list[int]) -> None:
@@ -121,6 +123,8 @@ class Verifier:
                     self._restart(nb, replay)
                 outputs[index] = self._run_test(cell, index, ns)
                 continue
+            if not self.student.alive:      # a test before stopped it: fresh kernel, same cells so far
+                self._restart(nb, replay)
             cell.outputs = []
             status, reason = self.session.run_cell(cell, index)
             outputs[index] = list(cell.outputs)
