@@ -386,8 +386,8 @@ class _Pipeline:
 
         for row in graded_cells(graded):   # the verifier's reason for each failed test, as feedback shows it
             if not row["passed"]:
-                first = (row["message"] or "failed").strip().splitlines()
-                result.failed[row["grade_id"]] = first[0][:160] if first else "failed"
+                lines = [line.strip() for line in (row["message"] or "failed").strip().splitlines()]
+                result.failed[row["grade_id"]] = " / ".join(lines[:2])[:240] or "failed"   # ko / en
         if self.deleted.get((job.student, job.notebook)):
             gbk.zero_grades(self.coursedir, self.assignment, job.student, job.notebook,
                             self.deleted[(job.student, job.notebook)])
