@@ -1,9 +1,9 @@
-"""Inside the sandbox: lock the process down, start a kernel, run one notebook, report back.
+"""Inside the sandbox: lock the process down, start the student's kernel, verify one notebook.
 
-Runs as ``python -m socklab.grading.sandbox CONFIG`` (under ``unshare`` in namespace mode).
+Runs as ``python -I -m socklab.grading.sandbox CONFIG`` (under ``unshare`` in namespace mode).
 Protocol on stdout: ``READY\\n`` once the kernel answers, then one result frame
-``SOCKLAB-RESULT <nonce> <length>\\n<json>``. The nonce arrives on stdin, after the kernel
-started, so student code cannot read it from the command line.
+``SOCKLAB-RESULT <nonce> <length>\\n<json>`` holding only per-cell outputs. The nonce arrives on
+stdin, after the kernel started; the kernel, in nested namespaces, cannot see this process at all.
 """
 from __future__ import annotations
 
@@ -212,7 +212,7 @@ def main(config: dict) -> int:
 
     t0 = time.monotonic()
     verifier = Verifier(workdir, limits=config["limits"], label=config["label"],
-                        nested=config["isolation"] == "namespace")
+                        nested=config["isolation"] == "namespace", cgroup_fd=config.get("student_cgroup_fd"))
     try:
         verifier.start()
         kernel_start_s = time.monotonic() - t0

@@ -105,6 +105,15 @@ def _run_call(chan: Channel, rid: int, fn, args, kwargs) -> None:
         _reply(chan, {"id": rid, "ok": run.value})
 
 
+def _call_inline(chan: Channel, rid: int, fn, args, kwargs) -> None:
+    try:
+        value = fn(*args, **kwargs)
+    except BaseException as exc:  # noqa: BLE001 - everything the student raises is reported
+        _reply(chan, {"id": rid, "raised": _error_info(exc)})
+    else:
+        _reply(chan, {"id": rid, "ok": value})
+
+
 def _reply(chan: Channel, message: dict) -> None:
     try:
         chan.send(message, convert=_convert)
@@ -134,8 +143,11 @@ def _serve(chan: Channel) -> None:
                 args, kwargs = req.get("args", []), req.get("kwargs", {})
                 _adopt(args)
                 _adopt(kwargs)
-                threading.Thread(target=_run_call, args=(chan, rid, fn, args, kwargs), daemon=True,
-                                 name=f"socklab-agent-{rid}").start()
+                try:
+                    threading.Thread(target=_run_call, args=(chan, rid, fn, args, kwargs), daemon=True,
+                                     name=f"socklab-agent-{rid}").start()
+                except RuntimeError:   # no thread to spare (the student forked all it may): call here
+                    _call_inline(chan, rid, fn, args, kwargs)
             elif op == "where":
                 run = _calls.get(req["call"])
                 _reply(chan, {"id": rid, "ok": run.stuck_at() if run is not None else None})

@@ -86,6 +86,11 @@ def _make_executor_class():
 NESTED = ["unshare", "--user", "--map-root-user", "--pid", "--fork", "--mount", "--mount-proc", "--kill-child"]
 
 
+# Writing "0" to cgroup.procs moves the writer itself; then become the kernel's launcher.
+_JOIN_CGROUP = ("import os, sys; fd = int(sys.argv[1]); os.write(fd, b'0'); os.close(fd); "
+                "os.execvp(sys.argv[2], sys.argv[2:])")
+
+
 class KernelSession:
     """One student kernel in `workdir`: start() early, then run cells one at a time, stop() always.
 
@@ -95,8 +100,9 @@ class KernelSession:
     """
 
     def __init__(self, workdir: Path, *, label: str = "autograde", limits: dict | None = None,
-                 agent: bool = False, nested: bool = False):
+                 agent: bool = False, nested: bool = False, cgroup_fd: int | None = None):
         self.workdir = Path(workdir)
+        self.cgroup_fd = cgroup_fd
         self.label = label
         self.limits = limits or {}
         self.agent, self.nested = agent, nested
@@ -132,17 +138,21 @@ class KernelSession:
         # IPC sockets in our own folder: no TCP ports to race on, even without a network namespace.
         self.km = AsyncKernelManager(kernel_name="python3", transport="ipc", ip=str(runtime / "kernel"),
                                      connection_file=str(runtime / "kernel.json"))
-        argv = [sys.executable, "-P", "-m", "ipykernel_launcher", "-f", "{connection_file}"]
-        self.km._kernel_spec = KernelSpec(argv=(NESTED if self.nested else []) + argv, language="python",
-                                          display_name="Python 3 (socklab student)", env={})
+        argv = (NESTED if self.nested else []) + [sys.executable, "-P", "-m", "ipykernel_launcher", "-f",
+                                                  "{connection_file}"]
+        kw = {"pass_fds": ()}
+        if self.cgroup_fd is not None:   # the kernel's own pids cgroup, below the sandbox's cap
+            argv = [sys.executable, "-I", "-S", "-c", _JOIN_CGROUP, str(self.cgroup_fd), *argv]
+            kw["pass_fds"] = (self.cgroup_fd,)
+        self.km._kernel_spec = KernelSpec(argv=argv, language="python", display_name="Python 3 (socklab student)",
+                                          env={})
         env, extra = self._env(), ["--HistoryManager.hist_file=:memory:", "--InteractiveShellApp.ignore_cwd=True"]
-        kw = {}
         if self.agent:
             mine, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
             theirs.set_inheritable(True)
             env["SOCKLAB_AGENT_FD"] = str(theirs.fileno())
             extra.append("--IPKernelApp.exec_lines=['__import__(\"socklab.grading.agent\").grading.agent.start()']")
-            kw["pass_fds"] = (theirs.fileno(),)
+            kw["pass_fds"] += (theirs.fileno(),)
         log = open(runtime / "kernel.log", "ab")
         try:
             await self.km.start_kernel(cwd=str(self.workdir), env=env, stdout=log, stderr=log,

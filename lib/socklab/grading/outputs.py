@@ -12,7 +12,7 @@ import copy
 
 from nbformat import NotebookNode
 
-__all__ = ["course_cells", "strip_tags", "merge"]
+__all__ = ["course_cells", "strip_tags", "merge", "limit_notes"]
 
 _TEXT_LIMIT = 2 << 20
 
@@ -98,3 +98,18 @@ def merge(nb, cells, *, tests: list[int]):
                                                   evalue="the verifier returned no verdict for this test",
                                                   traceback=[])]
     return mine
+
+
+def limit_notes(nb: dict, truncated: list[int]) -> list[str]:
+    """Reasons for cells the sandbox's limits stopped (time, memory, output)."""
+    notes = []
+    for index, cell in enumerate(nb.get("cells", [])):
+        name = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") or f"cell {index}"
+        if index in truncated:
+            notes.append(f"{name}: printed too much output; the rest was dropped")
+        for out in cell.get("outputs", []):
+            if out.get("output_type") == "error" and out.get("ename") == "CellTimeoutError":
+                notes.append(f"{name}: stopped at the per-cell time limit (stuck in accept()/recv() or a loop?)")
+            elif out.get("output_type") == "error" and out.get("ename") == "MemoryError":
+                notes.append(f"{name}: MemoryError: the memory limit was reached")
+    return list(dict.fromkeys(notes))

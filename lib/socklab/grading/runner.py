@@ -3,9 +3,11 @@
 Per submitted notebook, in the parent: nbgrader's sanitize step (ClearOutput, DeduplicateIds,
 OverwriteKernelspec, OverwriteCells — which restores hidden tests and locked cells from the
 source — and CheckCellMetadata). Then N workers each execute one notebook at a time in its own
-sandbox, with the next sandbox's kernel already warming up. Back in the parent, one notebook at
-a time: nbgrader's post-execution preprocessors (LimitOutput, SaveAutoGrades, ...) write the
-scores into the gradebook. Only the parent touches the gradebook, so SQLite never sees two
+sandbox, with the next sandbox's kernel already warming up; there the verifier runs the test
+cells, the student's kernel the student's cells. Back in the parent, one notebook at a time: the
+returned outputs go into the parent's own copy of the sanitized notebook (only for the cells it
+sent), and nbgrader's post-execution preprocessors (LimitOutput, SaveAutoGrades, ...) write the
+scores into the gradebook, capped at each cell's points. Only the parent touches the gradebook, so SQLite never sees two
 writers.
 """
 from __future__ import annotations
@@ -22,11 +24,11 @@ from pathlib import Path
 import nbformat
 
 from . import gradebook as gbk
-from .outputs import course_cells, merge, strip_tags
+from .outputs import course_cells, limit_notes, merge, strip_tags
 from .pool import Pool
 from .progress import Progress
 from .sandbox import Limits, Sandbox, resolve_isolation
-from .submissions import ImportReport, Submission, find_submissions, import_submissions
+from .submissions import ImportReport, Submission, find_submissions, import_submissions, shipped_files
 
 
 @dataclasses.dataclass
@@ -227,15 +229,6 @@ def _private_paths(coursedir, workroot: Path) -> list[Path]:
             if p != Path(coursedir.root).resolve() and not any(n == p or p in n.parents for n in needed)]
 
 
-def _shipped_files(coursedir, assignment: str) -> set[str]:
-    """Relative paths of the non-notebook files the assignment's release folder ships."""
-    release = Path(coursedir.format_path(coursedir.release_directory, ".", assignment))
-    if not release.is_dir():
-        return set()
-    return {p.relative_to(release).as_posix() for p in release.rglob("*")
-            if p.is_file() and p.suffix != ".ipynb" and ".ipynb_checkpoints" not in p.parts}
-
-
 class _Pipeline:
     """nbgrader's Autograde converter, driven one notebook at a time."""
 
@@ -263,7 +256,7 @@ class _Pipeline:
         self.conv.writer = FilesWriter(parent=self.conv, config=self.conv.config)
         self.conv.exporter = NotebookExporter(parent=self.conv, config=self.conv.config)
         self.sources = {name: gbk.source_cells(coursedir, assignment, name) for name in expected}
-        self.shipped = _shipped_files(coursedir, assignment)
+        self.shipped = shipped_files(coursedir, assignment)
         self.deleted: dict[tuple[str, str], list[str]] = {}
 
     def _convert(self, path: Path, sanitizing: bool) -> None:
@@ -393,7 +386,7 @@ class _Pipeline:
                             self.deleted[(job.student, job.notebook)])
         if outcome.get("status", "ok") != "ok":
             result.reasons.append(outcome["reason"])
-        result.reasons += _limit_notes(graded, outcome.get("truncated", []))
+        result.reasons += limit_notes(graded, outcome.get("truncated", []))
         if result.reasons:
             result.status = "partial"
 
@@ -409,18 +402,3 @@ class _Pipeline:
             if name in row.notebooks:
                 res = row.notebooks[name]
                 res.score, res.max_score, res.grades = nb["score"], nb["max_score"], nb["grades"]
-
-
-def _limit_notes(nb: dict, truncated: list[int]) -> list[str]:
-    """Reasons for cells the sandbox's limits stopped (time, memory, output)."""
-    notes = []
-    for index, cell in enumerate(nb.get("cells", [])):
-        name = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") or f"cell {index}"
-        if index in truncated:
-            notes.append(f"{name}: printed too much output; the rest was dropped")
-        for out in cell.get("outputs", []):
-            if out.get("output_type") == "error" and out.get("ename") == "CellTimeoutError":
-                notes.append(f"{name}: stopped at the per-cell time limit (stuck in accept()/recv() or a loop?)")
-            elif out.get("output_type") == "error" and out.get("ename") == "MemoryError":
-                notes.append(f"{name}: MemoryError: the memory limit was reached")
-    return list(dict.fromkeys(notes))

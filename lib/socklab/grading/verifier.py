@@ -65,8 +65,10 @@ def _error_output(exc: BaseException) -> NotebookNode:
 class Verifier:
     """Run one notebook: student cells in the student's kernel, trusted cells here."""
 
-    def __init__(self, workdir: Path, *, limits: dict, label: str = "autograde", nested: bool = True):
+    def __init__(self, workdir: Path, *, limits: dict, label: str = "autograde", nested: bool = True,
+                 cgroup_fd: int | None = None):
         self.workdir, self.limits, self.label, self.nested = Path(workdir), limits, label, nested
+        self.cgroup_fd = cgroup_fd
         self.cell_timeout = float(limits.get("cell_timeout", 30))
         self.session: KernelSession | None = None
         self.student: Student | None = None
@@ -76,7 +78,7 @@ class Verifier:
     def start(self) -> None:
         """Start the student's kernel (call early: it warms up while the notebook is on its way)."""
         self.session = KernelSession(self.workdir, label=self.label, limits=self.limits, agent=True,
-                                     nested=self.nested)
+                                     nested=self.nested, cgroup_fd=self.cgroup_fd)
         self.session.start()
         session = self.session
         # A bare call (no call_with_timeout) gives up just before the cell's own limit, so the test
