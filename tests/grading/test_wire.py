@@ -136,10 +136,11 @@ def test_proxies_call_the_student_with_plain_data(student):
 
 
 def test_a_hung_call_times_out_and_stops_the_student(student):
-    """Does call_with_timeout on a proxy give a TimeLimit and kill the student's process?"""
+    """Does call_with_timeout on a proxy give a TimeLimit naming the student's stuck line, and kill the student?"""
     s, proc = student
-    with pytest.raises(testing.TimeLimit):
-        testing.call_with_timeout(StudentFunction(s, "hang"), timeout=0.5)
+    with pytest.raises(testing.TimeLimit) as limit:
+        testing.call_with_timeout(StudentFunction(s, "hang"), timeout=1.0)
+    assert "hang() 줄/line" in str(limit.value) and "time.sleep(60)" in str(limit.value)
     assert proc.wait(5) is not None and not s.alive
     with pytest.raises(proxy.StudentGone):
         StudentFunction(s, "add")(1, 2)

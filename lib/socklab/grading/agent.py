@@ -18,6 +18,8 @@ import sys
 import threading
 
 from socklab.grading.wire import Channel
+from socklab.testing.limits import Run   # imported up front: a call must not wait for it
+from socklab.testing.messages import student_frame, traceback_frames, where
 
 _received: list[socket.socket] = []
 _accepts: dict[int, list[int]] = {}
@@ -78,8 +80,6 @@ def _adopt(value):
 def _error_info(exc: BaseException) -> dict:
     import builtins
 
-    from socklab.testing.messages import student_frame, traceback_frames, where
-
     found = student_frame(traceback_frames(exc.__traceback__))
     name = type(exc).__name__
     builtin = isinstance(getattr(builtins, name, None), type) and type(exc) is getattr(builtins, name)
@@ -88,8 +88,6 @@ def _error_info(exc: BaseException) -> dict:
 
 
 def _run_call(chan: Channel, rid: int, fn, args, kwargs) -> None:
-    from socklab.testing.limits import Run
-
     run = Run(fn, tuple(args), kwargs)
     _calls[rid] = run
     try:

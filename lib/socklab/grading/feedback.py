@@ -49,18 +49,17 @@ def hidden_lines(source: str) -> list[str]:
 
 
 def scrub(message: str, source: str) -> str:
-    """`message` with every hidden-test line of `source` (and any long piece of one) cut out.
+    """`message` with every hidden-test line of `source` cut out.
+
+    Hidden tests never reach the student's process (the verifier runs them), so only a message the
+    verifier itself wrote (a SyntaxError, a traceback line) could quote one; hints the hidden tests
+    raise on purpose stay readable.
 
     >>> scrub("got: assert f(2) == 4", "### BEGIN HIDDEN TESTS\\nassert f(2) == 4\\n### END HIDDEN TESTS")
     'got: [hidden test]'
     """
     for line in sorted(hidden_lines(source), key=len, reverse=True):
         message = message.replace(line, "[hidden test]")
-        # Pieces of a line (a student echoing half of one) go too: any 24-character run.
-        for start in range(0, max(0, len(line) - 23)):
-            piece = line[start:start + 24]
-            if piece in message:
-                message = message.replace(piece, "[hidden test]")
     return message
 
 

@@ -362,8 +362,6 @@ class _Pipeline:
             return
         # Our own copy of the notebook: only the outputs of the cells we sent come back.
         graded = merge(job.payload, outcome["cells"], tests=job.tests)
-        if isinstance(outcome.get("language_info"), dict):
-            graded.metadata["language_info"] = outcome["language_info"]
         self.executed[(job.student, job.notebook)] = graded
         try:
             self._convert(job.autograded, sanitizing=False)

@@ -135,7 +135,6 @@ class Verifier:
                 self._exec(cell.source, ns, f"<string-cell-{index}>")   # setup and data cells, ours too
         return {"status": status, "reason": reason, "cells": sorted(outputs.items()),
                 "truncated": sorted(self.session.ep._noted), "restarts": self.restarts,
-                "language_info": nb.metadata.get("language_info"),
                 "timings": {"exec_s": time.monotonic() - t0}}
 
     def _run_test(self, cell: NotebookNode, index: int, ns: dict) -> list:

@@ -23,7 +23,7 @@ import threading
 __all__ = ["WireError", "encode", "decode", "Channel", "MAX_DEPTH"]
 
 MAX_DEPTH = 64
-MAX_FRAME = 512 << 20
+MAX_FRAME = 64 << 20        # a reply larger than this is refused (the verifier never buffers more)
 _HEAD = struct.Struct("!QI")       # body length, number of fds
 _FLOAT = struct.Struct("!d")
 _PLAIN = "None/bool/int/float/str/bytes/list/tuple/dict/socket"
