@@ -80,7 +80,8 @@ class ServerWatch:
 
     def thread_ids(self) -> set[int]:
         """Kernel ids of the threads started since the watch began (socklab's own helpers excluded)."""
-        new = self._task_ids() - self._tids
+        new = {t for t in self._task_ids() - self._tids
+               if _state(t, f"/proc/{self.pid}/task") not in ("Z", "X", None)}  # not one that is exiting
         if self._ours:
             helpers = {t.native_id for t in threading.enumerate()
                        if t.name.startswith("socklab-") and not t.name.startswith("socklab-student")}
@@ -132,9 +133,9 @@ class ServerWatch:
         return reaped
 
 
-def _state(pid: int) -> str | None:
+def _state(pid: int, folder: str = "/proc") -> str | None:
     try:
-        with open(f"/proc/{pid}/stat") as f:
+        with open(f"{folder}/{pid}/stat") as f:
             return f.read().rsplit(")", 1)[1].split()[0]
     except (FileNotFoundError, ProcessLookupError, IndexError):
         return None

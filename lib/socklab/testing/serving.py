@@ -18,12 +18,13 @@ import socket
 import time
 from collections.abc import Sequence
 
-from socklab.concurrency import ServerWatch, stalled_round_trips, wait_until
+from socklab.concurrency import ServerWatch, stalled_round_trips, tcp_table, wait_until
+from socklab.testing.limits import Run
 from socklab.testing.checks import Scenario
 from socklab.testing.messages import ExerciseFailed
 
 __all__ = ["stalled", "one_thread", "forked", "reaped", "bounded_pool", "expect_no_children",
-           "expect_threads_ended"]
+           "expect_threads_ended", "attempt", "syn_sent_to"]
 
 _PAYLOADS = (b"first client", b"second client", b"third client")
 
@@ -201,3 +202,32 @@ def expect_threads_ended(watch: ServerWatch, *, grace: float = 1.0) -> None:
                              f"the server returned but {n} of its threads are still running",
                              hint_ko="return 하기 전에 스레드 풀을 닫으세요 (pool.shutdown(wait=True) 또는 with 문)",
                              hint_en="shut the pool down before returning (pool.shutdown(wait=True) or a with block)")
+
+
+def syn_sent_to(address) -> int:
+    """How many sockets of this machine are still trying to connect (SYN_SENT) to `address`."""
+    return sum(1 for e in tcp_table() if e.remote == tuple(address[:2]) and e.state == "SYN_SENT" and e.inode)
+
+
+def attempt(fn, *args, timeout: float = 2.0, inspect=None) -> dict:
+    """Call ``fn(*args)`` with a time limit and report what happened instead of raising.
+
+    Returns ``{"value": ..., "error": exception or None, "seconds": float, "seen": inspect()}``;
+    `inspect` runs right after `fn` ended, before the sockets it left open are cleaned up (so
+    a socket it forgot to close can still be seen in the kernel's table). A call that does not
+    finish in `timeout` s fails with TimeLimit.
+    """
+    run = Run(fn, args).start()
+    t0 = time.monotonic()
+    if not run.done.wait(timeout):
+        failure = run.timed_out(timeout)
+        run.stop()
+        raise failure
+    seconds = time.monotonic() - t0
+    try:
+        seen = inspect() if inspect is not None else None
+    finally:
+        run.stop(keep=run.value)
+    if type(run.error) is NotImplementedError:
+        raise run.failure()
+    return {"value": run.value, "error": run.error, "seconds": seconds, "seen": seen}
