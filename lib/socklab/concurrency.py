@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import select
 import socket
 import threading
 import time
@@ -300,15 +301,17 @@ def _recv_exactly(sock: socket.socket, n: int, deadline: float) -> bytes:
 
 
 def stalled_round_trips(address, payloads, *, stall: str = "half", payload: bytes = b"a stalled client's message",
-                        timeout: float = 2.0, on_middle: Callable[[], None] | None = None) -> StallRun:
+                        timeout: float = 2.0, hold: float = 0.0,
+                        on_middle: Callable[[], None] | None = None) -> StallRun:
     """One client connects and stalls; the others must be served meanwhile.
 
     ``stall="half"``: it sends the first half of `payload`, waits for that half to come back (so
     the server is surely serving it), then says nothing. ``stall="silent"``: it sends nothing,
     and we wait until the kernel shows the server accept()-ed it. While it stalls, the clients
     with `payloads` run :func:`socklab.clients.concurrent_round_trips` (``interleave=True``).
-    When they are done we check, without waiting, that the stalled client is still connected
-    and has received nothing; then it sends the rest and must get its whole echo.
+    When they are done (and at least `hold` s after it began to stall, so a server that drops
+    quiet connections has had time to show it) we check that the stalled client is still
+    connected and has received nothing; then it sends the rest and must get its whole echo.
     Errors are recorded in the result, never raised.
     """
     from socklab import clients
@@ -344,6 +347,9 @@ def stalled_round_trips(address, payloads, *, stall: str = "half", payload: byte
         run.others_start = time.monotonic() - t0
         run.others = clients.concurrent_round_trips(addr, list(payloads), timeout=timeout, interleave=True,
                                                     on_middle=on_middle)
+        left = hold - (time.monotonic() - t0 - run.times["stalled"])
+        if left > 0:
+            select.select([sock], [], [], left)  # returns early if the server closes or sends
         sock.setblocking(False)
         try:
             early = sock.recv(1, socket.MSG_PEEK)

@@ -42,13 +42,13 @@ def _interleaved(address, timeout, payloads, on_middle):
     return [(r.payload, r.reply) for r in results]
 
 
-def stalled(payloads: Sequence[bytes] = (b"alpha", b"bravo"), *, stall: str = "half") -> Scenario:
-    """A client connects and stalls (``"half"``: half a message, ``"silent"``: nothing) while the
-    others (`payloads`) must be served; then it finishes and must get its whole echo."""
+def stalled(payloads: Sequence[bytes] = (b"alpha", b"bravo"), *, stall: str = "half", hold: float = 0.2) -> Scenario:
+    """A client connects and stalls (``"half"``: half a message, ``"silent"``: nothing) for at least
+    `hold` s while the others (`payloads`) must be served; then it finishes and must get its whole echo."""
     payloads = [bytes(p) for p in payloads]
 
     def action(address, timeout):
-        run = stalled_round_trips(address, payloads, stall=stall, timeout=timeout)
+        run = stalled_round_trips(address, payloads, stall=stall, timeout=timeout, hold=hold)
         late = [r.error for r in run.others if r.error]
         if late:
             raise ExerciseFailed("멈춘 클라이언트 하나가 다른 클라이언트들을 막았습니다",
