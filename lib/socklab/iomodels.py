@@ -21,7 +21,14 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-__all__ = ["MODELS", "compare", "comparison_figure", "io_model_figure", "timeline_figure"]
+__all__ = ["MODELS", "compare", "comparison_figure", "io_model_figure", "timeline_figure", "show"]
+
+
+def show(*figures) -> None:
+    """Show figures as pictures in a notebook (elsewhere: nothing)."""
+    from socklab._figures import show_figure
+    for fig in figures:
+        show_figure(fig)
 
 
 def _echo_conn(conn: socket.socket) -> None:
@@ -177,6 +184,10 @@ def compare(*, models=tuple(MODELS), clients=(1, 4, 16, 64), round_trips: int = 
     for model in models:
         serve = MODELS[model]
         for n in clients:
+            if time.monotonic() >= t_end:  # out of budget: say so rather than overrun
+                rows.append({"model": model, "clients": n, "throughput": float("nan"), "mean_ms": float("nan"),
+                             "p95_ms": float("nan"), "wait_ms": float("nan"), "seconds": 0.0, "done": False})
+                continue
             listener = socket.create_server(("127.0.0.1", 0), backlog=max(128, n))
             stop = threading.Event()
             server = threading.Thread(target=serve, args=(listener, n, stop), name="socklab-iomodel", daemon=True)
@@ -187,7 +198,7 @@ def compare(*, models=tuple(MODELS), clients=(1, 4, 16, 64), round_trips: int = 
                                          min(t_end, t0 + max(per_run * 3, 0.3)))
             finally:
                 stop.set()
-                server.join(1.0)
+                server.join(0.2)  # a daemon: one still finishing its clients does not hold up the next run
                 listener.close()
             seconds = time.monotonic() - t0
             ordered = sorted(latencies) or [float("nan")]
@@ -219,7 +230,7 @@ def comparison_figure(rows: list[dict]):
         ax.grid(True, alpha=0.3)
     right.legend(fontsize=8, loc="upper left")
     fig.suptitle("echo server, one I/O model per line (measured just now on this machine)", fontsize=10)
-    fig.tight_layout()
+    fig.subplots_adjust(left=0.08, right=0.98, bottom=0.14, top=0.84, wspace=0.28)  # tight_layout costs a render
     return fig
 
 
@@ -255,7 +266,7 @@ def io_model_figure():
     for side in ax.spines.values():
         side.set_visible(False)
     ax.set_title("I/O models: who waits, and who tells whom", fontsize=11)
-    fig.tight_layout()
+    fig.subplots_adjust(left=0.2, right=0.98, bottom=0.08, top=0.92)
     return fig
 
 
@@ -283,5 +294,5 @@ def timeline_figure(run):
     ax.set_title("a stalled client does not block the others" if run.ok else "the stalled client blocked the others",
                  fontsize=10)
     ax.grid(True, axis="x", alpha=0.3)
-    fig.tight_layout()
+    fig.subplots_adjust(left=0.16, right=0.98, bottom=0.8 / fig.get_figheight(), top=1 - 0.45 / fig.get_figheight())
     return fig
