@@ -134,6 +134,7 @@ def test_chat_room_passes_the_reference_server_and_a_selectors_one():
     testing.check_server(_chat_server(), clients=[chat.chat_room(3), chat.chat_room(**FULL)], timeout=2)
 
 
+@pytest.mark.filterwarnings("ignore::ResourceWarning", "ignore::pytest.PytestUnraisableExceptionWarning")
 @pytest.mark.parametrize("bug, message", [
     (dict(echo=True), "own line back"),
     (dict(raw=True), "lines wrong"),
