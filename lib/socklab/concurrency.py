@@ -286,6 +286,24 @@ class StallRun:
         return rows
 
 
+_CLOSED = ("다른 클라이언트를 처리하는 동안 서버가 멈춘 클라이언트의 연결을 닫았습니다 / "
+           "the server closed the stalled client's connection while serving the others")
+
+
+def _closed(sock: socket.socket) -> bool:
+    """Has the peer closed (or reset) this connection? Looks without reading or waiting."""
+    timeout = sock.gettimeout()
+    sock.setblocking(False)  # with a timeout set, Python would first wait for data
+    try:
+        return sock.recv(1, socket.MSG_PEEK) == b""
+    except BlockingIOError:
+        return False
+    except OSError:
+        return True
+    finally:
+        sock.settimeout(timeout)
+
+
 def _recv_exactly(sock: socket.socket, n: int, deadline: float) -> bytes:
     got = b""
     while len(got) < n and (left := deadline - time.monotonic()) > 0:
@@ -339,8 +357,9 @@ def stalled_round_trips(address, payloads, *, stall: str = "half", payload: byte
                 run.error = (f"첫 반쪽을 보냈지만 {timeout:g}초 안에 그대로 돌려받지 못했습니다 (받음 {run.reply!r}) / "
                              f"sent the first half but did not get it echoed within {timeout:g} s (got {run.reply!r})")
                 return run
-        elif not wait_until(lambda: server_holds(addr, me), timeout):
-            run.error = ("서버가 아무것도 보내지 않는 클라이언트를 accept()하지 않았습니다 / "
+        elif not wait_until(lambda: server_holds(addr, me) or _closed(sock), timeout) or _closed(sock):
+            run.error = (_CLOSED if _closed(sock) else
+                         "서버가 아무것도 보내지 않는 클라이언트를 accept()하지 않았습니다 / "
                          "the server never accept()-ed the client that sends nothing")
             return run
         mark("stalled")
@@ -359,9 +378,7 @@ def stalled_round_trips(address, payloads, *, stall: str = "half", payload: byte
             early = b""
         run.still_connected = early is None and server_holds(addr, me)
         if not run.still_connected:
-            run.error = ("다른 클라이언트를 처리하는 동안 서버가 멈춘 클라이언트의 연결을 닫았습니다 / "
-                         "the server closed the stalled client's connection while serving the others"
-                         if not early else f"멈춘 클라이언트가 뜻밖의 바이트를 받았습니다 / the stalled client got "
+            run.error = (_CLOSED if not early else f"멈춘 클라이언트가 뜻밖의 바이트를 받았습니다 / the stalled client got "
                                            f"unexpected bytes: {early!r}")
             return run
         mark("resume")

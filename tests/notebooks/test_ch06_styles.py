@@ -154,19 +154,23 @@ def serve_select(listener, n_clients):
                 sel.register(c, selectors.EVENT_READ)
                 accepted += 1
                 continue
+            data = None
             if events & selectors.EVENT_WRITE and pending[s]:
                 try:
                     sent = s.send(pending[s])
                     del pending[s][:sent]
                 except BlockingIOError:
                     pass
-            if events & selectors.EVENT_READ:
+                except OSError:
+                    data = b""
+            if data is None and events & selectors.EVENT_READ:
                 try:
                     data = s.recv(4096)
                 except BlockingIOError:
                     continue
                 except OSError:
                     data = b""
+            if data is not None:
                 if not data:
                     sel.unregister(s)
                     del pending[s]
