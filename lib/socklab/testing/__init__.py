@@ -8,7 +8,7 @@ from socklab.testing.checks import (ECHO, Scenario, check_client, check_server, 
                                     resetting, round_trip, silent)
 from socklab.testing.display import install_hint_display, uninstall_hint_display
 from socklab.testing.limits import Run, call_with_timeout
-from socklab.testing.serving import (attempt, bounded_pool, expect_no_children, expect_threads_ended, forked,
+from socklab.testing.serving import (at_once, attempt, bounded_pool, expect_no_children, expect_threads_ended, forked,
                                      one_thread, reaped, stalled, syn_sent_to)
 from socklab.testing.messages import (ExerciseFailed, TimeLimit, check, describe_exception, expect_equal,
                                       fail)
@@ -18,5 +18,5 @@ __all__ = [
     "call_with_timeout", "Run", "install_hint_display", "uninstall_hint_display",
     "check_server", "check_client", "Scenario", "ECHO", "round_trip", "multi_chunk", "empty", "silent",
     "resetting", "concurrent", "stalled", "one_thread", "forked", "reaped", "bounded_pool", "expect_no_children",
-    "expect_threads_ended", "attempt", "syn_sent_to",
+    "expect_threads_ended", "attempt", "syn_sent_to", "at_once",
 ]

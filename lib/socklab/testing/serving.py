@@ -23,7 +23,7 @@ from socklab.testing.limits import Run
 from socklab.testing.checks import Scenario
 from socklab.testing.messages import ExerciseFailed
 
-__all__ = ["stalled", "one_thread", "forked", "reaped", "bounded_pool", "expect_no_children",
+__all__ = ["at_once", "stalled", "one_thread", "forked", "reaped", "bounded_pool", "expect_no_children",
            "expect_threads_ended", "attempt", "syn_sent_to"]
 
 _PAYLOADS = (b"first client", b"second client", b"third client")
@@ -40,6 +40,13 @@ def _interleaved(address, timeout, payloads, on_middle):
                              hint_ko="한 클라이언트를 다 처리할 때까지 다음 accept()를 미루지 마세요",
                              hint_en="do not make the next client wait until one client is finished")
     return [(r.payload, r.reply) for r in results]
+
+
+def at_once(payloads: Sequence[bytes] = _PAYLOADS) -> Scenario:
+    """Clients at once, interleaved (each waits mid-message for all the others), with a hint that
+    names no particular model (threads, a pool, processes or selectors all pass)."""
+    return Scenario(f"{len(payloads)} clients at once", len(payloads),
+                    lambda address, timeout: _interleaved(address, timeout, payloads, None), crash_first=False)
 
 
 def stalled(payloads: Sequence[bytes] = (b"alpha", b"bravo"), *, stall: str = "half", hold: float = 0.2) -> Scenario:
