@@ -358,7 +358,8 @@ def stalled_round_trips(address, payloads, *, stall: str = "half", payload: byte
                              f"sent the first half but did not get it echoed within {timeout:g} s (got {run.reply!r})")
                 return run
         elif not wait_until(lambda: server_holds(addr, me) or _closed(sock), timeout) or _closed(sock):
-            run.error = (_CLOSED if _closed(sock) else
+            run.still_connected = False if _closed(sock) else None
+            run.error = (_CLOSED if run.still_connected is False else
                          "서버가 아무것도 보내지 않는 클라이언트를 accept()하지 않았습니다 / "
                          "the server never accept()-ed the client that sends nothing")
             return run

@@ -126,3 +126,29 @@ def test_stalled_round_trips_rejects_an_unknown_stall():
         stalled_round_trips(("127.0.0.1", 9), [b"x"], stall="slow")
     with pytest.raises(ValueError):
         clients.concurrent_round_trips(("127.0.0.1", 9), [])
+
+
+def test_watch_observes_another_process_as_a_verifier_would():
+    """Can a watch on another process's pid count the threads it starts (a verifier watching a student)?"""
+    import subprocess
+    import sys
+
+    code = ("import sys, threading\nstop = threading.Event()\nsys.stdin.readline()\n"
+            "ts = [threading.Thread(target=stop.wait) for _ in range(2)]\n[t.start() for t in ts]\n"
+            "print('started', flush=True)\nsys.stdin.readline()\nstop.set()\n")
+    proc = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        watch = ServerWatch(pid=proc.pid)
+        assert watch.threads() == 0
+        proc.stdin.write("go\n")
+        proc.stdin.flush()
+        assert proc.stdout.readline().strip() == "started"
+        assert watch.threads() == 2 and watch.children() == {}
+        proc.stdin.write("stop\n")
+        proc.stdin.flush()
+        assert proc.wait(10) == 0
+    finally:
+        proc.kill()
+        proc.wait()
+        proc.stdin.close()
+        proc.stdout.close()
