@@ -8,10 +8,9 @@ import tomllib
 import pytest
 
 from ch06tools import NAMES, RELEASED, SOLUTIONS
-from nbtools import ROOT, autograded, execute, load, nbgrader_meta, source
+from nbtools import ROOT, execute, load, nbgrader_meta, source
 
 GRADE_ID = re.compile(r"^q06_(\d+)_[a-z][a-z0-9]*(_robust)?$")
-OUR_ERRORS = {"ExerciseFailed", "TimeLimit", "ChatError"}
 
 
 def _chapter() -> dict:
@@ -85,7 +84,8 @@ def _seconds(cell) -> float:
 @pytest.mark.slow
 @pytest.mark.parametrize("name", NAMES)
 def test_solutions_run_with_every_grade_cell_passing(name):
-    """Does each solutions notebook, demos and figures included, run with no error and every grade cell passing?"""
+    """Does each solutions notebook run with every grade cell printing its ✓, the comparison cell bounded and
+    plotted, and every figure drawn as a picture? (test_execution.py runs the blank student notebooks.)"""
     run = execute(SOLUTIONS / name)
     failed = [(nbgrader_meta(c).get("grade_id", f"cell {i}"), [e["evalue"][:300] for e in run.errors(c)])
               for i, c in enumerate(run.nb.cells) if c.cell_type == "code" and run.errors(c)]
@@ -101,22 +101,3 @@ def test_solutions_run_with_every_grade_cell_passing(name):
         if cell.cell_type == "code" and ("timeline_figure(" in source(cell) or "io_model_figure()" in source(cell)):
             assert any("image/png" in o.get("data", {}) for o in cell.outputs), source(cell)[:60]
     assert run.elapsed < 45, f"{name} took {run.elapsed:.1f} s (the bench holds it to 8 s)"
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("name", NAMES)
-def test_blank_student_notebook_fails_every_grade_cell_cleanly(name):
-    """Does an unanswered ch06 notebook, autograded, fail each grade cell with our ko/en message, demos silent?"""
-    run = execute(RELEASED / name, nbgrader="autograde", timeout=30)
-    for cell in autograded(run.nb):
-        gid, errors = nbgrader_meta(cell)["grade_id"], run.errors(cell)
-        assert errors and {e["ename"] for e in errors} <= OUR_ERRORS, (gid, errors)
-        text = errors[0]["evalue"]
-        assert text.startswith("✗ ") and "not written yet" in text and "hint:" in text, (gid, text[:200])
-        assert "Traceback" not in "".join(errors[0]["traceback"]), gid
-    for i, cell in enumerate(run.nb.cells):
-        if cell.cell_type == "code" and not nbgrader_meta(cell).get("grade"):
-            assert not run.errors(cell), i
-            if "under_nbgrader()" in source(cell):
-                assert not cell.outputs, f"cell {i}: a demo produced output under nbgrader"
-    assert run.elapsed < 60
