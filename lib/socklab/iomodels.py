@@ -90,6 +90,9 @@ def _selectors(listener, n, stop):
                 key.fileobj.close()
                 live -= 1
     finally:
+        for key in list(sel.get_map().values()):  # stopped early: close what is still open
+            if key.fileobj is not listener:
+                key.fileobj.close()
         sel.close()
 
 

@@ -10,8 +10,8 @@ from socklab.concurrency import stalled_round_trips
 def test_compare_measures_every_model_within_its_budget():
     """Does compare() give a finished row per (model, clients) with positive throughput, within budget?"""
     t0 = time.monotonic()
-    rows = iomodels.compare(clients=(1, 4), round_trips=5, budget=8.0)
-    assert time.monotonic() - t0 < 10.0
+    rows = iomodels.compare(clients=(1, 4), round_trips=5, budget=20.0)  # ~0.3 s of work; room for a loaded machine
+    assert time.monotonic() - t0 < 25.0
     assert [(r["model"], r["clients"]) for r in rows] == [(m, n) for m in iomodels.MODELS for n in (1, 4)]
     assert all(r["done"] and r["throughput"] > 0 and r["wait_ms"] > 0 for r in rows)
 

@@ -93,7 +93,15 @@ def serve_pool(listener, n_clients, pool_size):
      "q06_3_select", "threads", None),
     ("a process per connection", lambda: edit(solution("q06_1_forking"), ("def serve_forking(", "def serve_select(")),
      "q06_3_select", "forked", None),
-    ("iterative", lambda: THREADED_ECHO.format(name="serve_select").replace("threads[-1].start()", "threads[-1].run()"),
+    ("iterative", lambda: """
+def serve_select(listener, n_clients):
+    for _ in range(n_clients):
+        conn, _addr = listener.accept()
+        with conn:
+            conn.settimeout(2)
+            while data := conn.recv(4096):
+                conn.sendall(data)
+""",
      "q06_3_select", "at the same time", None),
     ("waits for a first message before registering", select_(
         ("                sel.register(conn, selectors.EVENT_READ)\n",
