@@ -1,8 +1,4 @@
-<<<<<<< HEAD
-"""How long each solutions notebook (every chapter) takes to run top to bottom, kernel start included.
-=======
-"""How long each solutions notebook (chapters 3 and 5) takes to run top to bottom, kernel start included.
->>>>>>> main
+"""How long each solutions notebook (chapters 3, 4, 5 and 6) takes to run top to bottom, kernel start included.
 
 Goal: <= 8 s per notebook; chapter 6's live comparison of I/O models: <= 5 s for its cell. The baseline, measured in the same run, is a one-cell notebook in a
 fresh kernel (kernel start + one round trip), so the ratio shows what our cells cost on top of it.
@@ -15,11 +11,7 @@ import time
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 SOLUTIONS = ROOT / "solutions" / "ch03"
-<<<<<<< HEAD
-CHAPTERS = sorted(p for p in (ROOT / "solutions").glob("ch[0-9][0-9]") if any(p.glob("*.ipynb")))
-=======
-CHAPTERS = ("ch03", "ch05")
->>>>>>> main
+CHAPTERS = ("ch03", "ch04", "ch05", "ch06")
 GOAL_S = 8.0
 COMPARISON_GOAL_S = 5.0
 
@@ -59,21 +51,6 @@ def run() -> list[dict]:
     rows = [{"name": "notebooks: empty notebook (kernel start)", "value": baseline, "unit": "s", "baseline": None,
              "ratio": None, "goal": "reference"}]
     for chapter in CHAPTERS:
-<<<<<<< HEAD
-        total, paths = 0.0, sorted(chapter.glob("*.ipynb"))
-        for path in paths:
-            nb = nbformat.read(str(path), as_version=4)
-            value = _run(nb, chapter)
-            total += value
-            rows.append({"name": f"notebooks: {path.stem} (solutions, run all)", "value": value, "unit": "s",
-                         "baseline": baseline, "ratio": value / baseline, "goal": f"<= {GOAL_S:g} s"})
-            compared = _cell_seconds(nb, "iomodels.compare(")
-            if compared is not None:
-                rows.append({"name": f"notebooks: {path.stem} I/O-model comparison cell", "value": compared,
-                             "unit": "s", "baseline": None, "ratio": None, "goal": f"<= {COMPARISON_GOAL_S:g} s"})
-        rows.append({"name": f"notebooks: {chapter.name} total ({len(paths)} notebooks)", "value": total, "unit": "s",
-                     "baseline": None, "ratio": None, "goal": f"<= {len(paths) * GOAL_S:g} s"})
-=======
         folder = ROOT / "solutions" / chapter
         paths = sorted(folder.glob("*.ipynb"))
         total = 0.0
@@ -83,10 +60,13 @@ def run() -> list[dict]:
             total += value
             rows.append({"name": f"notebooks: {path.stem} (solutions, run all)", "value": value, "unit": "s",
                          "baseline": baseline, "ratio": value / baseline, "goal": f"<= {GOAL_S:g} s"})
+            compared = _cell_seconds(nb, "iomodels.compare(")
+            if compared is not None:
+                rows.append({"name": f"notebooks: {path.stem} I/O-model comparison cell", "value": compared,
+                             "unit": "s", "baseline": None, "ratio": None, "goal": f"<= {COMPARISON_GOAL_S:g} s"})
         if paths:
             rows.append({"name": f"notebooks: {chapter} total ({len(paths)} notebooks)", "value": total, "unit": "s",
                          "baseline": None, "ratio": None, "goal": f"<= {len(paths) * GOAL_S:g} s"})
->>>>>>> main
     return rows
 
 
