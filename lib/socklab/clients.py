@@ -310,7 +310,7 @@ def _one_client(address, result: ClientResult, start: threading.Barrier, middle:
 
 
 def concurrent_round_trips(address, payloads: list[bytes], *, timeout: float = 5.0,
-                           interleave: bool = False) -> list[ClientResult]:
+                           interleave: bool = False, on_middle=None) -> list[ClientResult]:
     """Start ``len(payloads)`` clients at the same moment; each does a round trip with its payload.
 
     Returns one :class:`ClientResult` per payload (errors are recorded, not raised).
@@ -319,6 +319,8 @@ def concurrent_round_trips(address, payloads: list[bytes], *, timeout: float = 5
     sends the first half of its payload, waits for some reply, then waits until **every** client
     got a reply before sending the rest. A server that serves one client at a time can never
     get there, so every client then reports an error within ``timeout`` seconds.
+    ``on_middle()`` (if given) runs once at that moment, while every connection is half-way: the
+    moment to look at how the server is serving them all (its threads, its child processes).
 
     >>> from socklab.servers import echo_server
     >>> with echo_server(name="doc-conc") as srv:
@@ -334,7 +336,7 @@ def concurrent_round_trips(address, payloads: list[bytes], *, timeout: float = 5
     _address(address)
     t0: list[float] = []
     start = threading.Barrier(len(payloads), action=lambda: t0.append(time.monotonic()))
-    middle = threading.Barrier(len(payloads)) if interleave else None
+    middle = threading.Barrier(len(payloads), action=_safe(on_middle)) if interleave else None
     results = [ClientResult(p) for p in payloads]
     threads = [threading.Thread(target=_one_client, args=(address, r, start, middle, t0, timeout), daemon=True,
                                 name=f"socklab-client-{i}") for i, r in enumerate(results)]
@@ -346,6 +348,19 @@ def concurrent_round_trips(address, payloads: list[bytes], *, timeout: float = 5
         if t.is_alive() and r.error is None:
             r.error = "client thread did not finish / 클라이언트가 끝나지 않았습니다"
     return results
+
+
+def _safe(action):
+    """A barrier action that never breaks the barrier (its errors are the caller's to record)."""
+    if action is None:
+        return None
+
+    def run():
+        try:
+            action()
+        except Exception:  # noqa: BLE001 - the caller's hook records what it saw; clients go on
+            pass
+    return run
 
 
 def silent_client(address, *, hold: float = 1.0, timeout: float = 5.0) -> bytes:

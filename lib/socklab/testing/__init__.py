@@ -11,6 +11,8 @@ from socklab.testing.display import install_hint_display, uninstall_hint_display
 from socklab.testing.limits import Run, call_with_timeout, expect_raises
 from socklab.testing.probes import (bind_outcome, echoes_as_it_arrives, eof_echo_server, stalled_port,
                                     stalls_then, still_connected)
+from socklab.testing.serving import (at_once, attempt, bounded_pool, expect_no_children, expect_threads_ended, forked,
+                                     one_thread, reaped, stalled, syn_sent_to)
 from socklab.testing.messages import (ExerciseFailed, TimeLimit, check, describe_exception, expect_equal,
                                       fail)
 
@@ -21,4 +23,6 @@ __all__ = [
     "check_server", "check_client", "Scenario", "ECHO", "round_trip", "multi_chunk", "empty", "silent",
     "resetting", "concurrent", "stalled_port", "still_connected", "echoes_as_it_arrives", "bind_outcome",
     "stalls_then", "eof_echo_server",
+    "stalled", "one_thread", "forked", "reaped", "bounded_pool", "expect_no_children", "expect_threads_ended",
+    "attempt", "syn_sent_to", "at_once",
 ]
