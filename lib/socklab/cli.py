@@ -26,6 +26,9 @@ def _register_builtin() -> None:
     from socklab import lab as _lab
     COMMANDS["lab"] = ("JupyterLab on the course: --mode student (notebooks/) or instructor (solutions/)",
                        _lab.add_arguments, _lab.run)
+    from socklab.hub import cli as _hub
+    COMMANDS["hub"] = ("a class on JupyterHub on this machine (root): accounts, course, exchange, 127.0.0.1 only",
+                       _hub.add_arguments, _hub.run)
 
 
 def build_parser() -> argparse.ArgumentParser:
