@@ -61,8 +61,10 @@ def click_in_list(page, list_id: str, button: str, *, then: str) -> None:
 
 def api(page, hub, user: str, method: str, path: str, body: dict | None = None):
     """A Jupyter REST call as the logged-in user (cookies + XSRF token of the page's context)."""
-    cookies = {c["name"]: c["value"] for c in page.context.cookies()}
-    headers = {"X-XSRFToken": cookies.get("_xsrf", ""), "Content-Type": "application/json"}
+    # The hub and the user's server each set an _xsrf cookie; the server wants its own.
+    xsrf = [c["value"] for c in page.context.cookies()
+            if c["name"] == "_xsrf" and c["path"].startswith(f"/user/{user}")]
+    headers = {"X-XSRFToken": xsrf[0] if xsrf else "", "Content-Type": "application/json"}
     url = f"{hub.url}/user/{user}/api/{path}"
     resp = page.request.fetch(url, method=method, headers=headers,
                               data=json.dumps(body) if body is not None else None)

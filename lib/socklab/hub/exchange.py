@@ -3,8 +3,9 @@
 nbgrader's own submit leaves every file of a submission world-readable and its folder
 world-writable, hidden only by a random folder name in an unlistable inbound (nbgrader#978):
 anyone who learns the name can read or change another student's work. The inbound folder is
-set-group-ID to the instructor's group, so a submission's files already belong to that group;
-this submit then takes every permission away from everybody else.
+set-group-ID to the instructor's group, so each submission's folder belongs to that group; this
+submit closes the folder to everybody else (its files may keep their read bits: nobody but the
+student and the instructor's group can reach them).
 """
 from __future__ import annotations
 
@@ -21,5 +22,6 @@ class PrivateSubmit(ExchangeSubmit):
     def copy_files(self):
         super().copy_files()
         dest = os.path.join(self.inbound_path, self.assignment_filename)
-        self.set_perms(dest, fileperms=0o640, dirperms=0o750)
-        os.chmod(dest, 0o770)   # the instructor's group may still tidy it away
+        # Only the top folder: the student cannot give files to the instructor's group (chgrp
+        # needs membership), and copytree's copystat dropped set-group-ID inside.
+        os.chmod(dest, 0o770)

@@ -101,12 +101,9 @@ def install_python(plan: HubPlan) -> bool:
     if not os.access(plan.python, os.X_OK):
         raise HubError(f"{plan.python} is missing: install Debian's python3 and python3-venv "
                        "(apt-get install python3 python3-venv), or pass --python")
-    if not (plan.prefix / "bin" / "python").is_file():
-        _run([plan.python, "-m", "venv", str(plan.prefix)], "creating the hub's Python")
-    pip = [str(plan.prefix / "bin" / "python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
-    _run(pip + ["--upgrade", f"{plan.repo}[hub]"], "installing socklab and JupyterHub")
-    _run(pip + ["--no-deps", "--force-reinstall", str(plan.repo)], "installing this socklab")
-    subprocess.run(["chmod", "-R", "a+rX", str(plan.prefix)], check=True, timeout=120)
+    # The same script the Kubernetes image's Dockerfile runs (deploy/image/install.sh).
+    _run(["bash", str(plan.repo / "deploy" / "image" / "install.sh"), str(plan.prefix), str(plan.repo), plan.python],
+         "installing socklab and JupyterHub (deploy/image/install.sh)")
     stamp.write_text(wanted)
     return True
 
