@@ -19,6 +19,7 @@ import pytest
 from support import strict_skip
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
+ARTIFACTS = REPO / "tests" / "artifacts" / "hub"
 INSTRUCTOR = "slt-teacher"
 STUDENTS = ["slt-ana", "slt-ben", "slt-cho"]
 
@@ -47,6 +48,10 @@ def hub_plan():
     try:
         yield plan
     finally:
+        log = plan.hubdir / "jupyterhub.log"
+        if log.is_file():   # kept for a failed run: the hub's and every user server's log
+            ARTIFACTS.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(log, ARTIFACTS / "jupyterhub.log")
         for name in plan.users:
             try:
                 pwd.getpwnam(name)

@@ -17,7 +17,7 @@ from support import strict_skip
 from hub.hubdriver import (CHROMIUM_ARGS, api, as_user, autograded_points, click_in_list, login,
                            open_assignments, passwords, solution_answers, solve)
 
-pytestmark = [pytest.mark.slow, pytest.mark.browser]
+pytestmark = [pytest.mark.slow, pytest.mark.browser, pytest.mark.timeout(1200)]
 REPO = pathlib.Path(__file__).resolve().parents[2]
 
 
