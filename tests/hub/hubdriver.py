@@ -6,6 +6,7 @@ import pathlib
 import pwd
 import re
 import subprocess
+import time
 
 import nbformat
 
@@ -40,8 +41,18 @@ def login(browser, hub, user: str, password: str):
     page.fill("#username_input", user)
     page.fill("#password_input", password)
     page.click("#login_submit")
-    page.wait_for_url(re.compile(rf".*/user/{re.escape(user)}/lab.*"), timeout=150_000)
-    page.wait_for_selector("#jp-main-dock-panel")
+    # The spawn-pending page follows the spawn through an event stream, which a loaded machine
+    # can drop; ask the server itself (through the same cookies) until it answers.
+    deadline = time.monotonic() + 240
+    lab = re.compile(rf"/user/{re.escape(user)}/lab")
+    while not lab.search(page.url):
+        probe = page.request.get(f"{hub.url}/user/{user}/lab")   # follows the OAuth redirects
+        if probe.ok and lab.search(probe.url) and "/hub/" not in probe.url:
+            page.goto(f"{hub.url}/user/{user}/lab")
+            break
+        assert time.monotonic() < deadline, f"{user}'s server did not start within 240 s"
+        page.wait_for_timeout(500)   # bounded polling
+    page.wait_for_selector("#jp-main-dock-panel", timeout=120_000)
     return page
 
 

@@ -102,7 +102,8 @@ def test_a_class_fetches_submits_and_gets_only_its_own_feedback(hub, browser):
     _ok(as_user(plan, teacher, "socklab", "grade", "ch03", "--jobs", "2", cwd=course), "socklab grade")
     out = course / "grades.csv"
     _ok(as_user(plan, teacher, "nbgrader", "export", "--to", str(out), cwd=course), "nbgrader export")
-    scores = {r["student_id"]: float(r["score"]) for r in csv.DictReader(out.open(newline=""))}
+    with out.open(newline="") as f:
+        scores = {r["student_id"]: float(r["score"]) for r in csv.DictReader(f)}
     assert scores[good] == maximum, scores
     assert 0 < scores[partial] < maximum, scores
     assert scores[blank] == 0, scores
