@@ -119,11 +119,12 @@ def write_feedback(coursedir, assignment: str, row) -> Path:
     out = folder / "socklab-feedback.html"
     out.write_text(render(row.student, assignment, row, notebooks), encoding="utf-8")
     # nbgrader's release_feedback / fetch_feedback (the hub's exchange) match feedback to a
-    # submission by notebook name and its timestamp.txt (as generate_feedback leaves them): one
+    # submission by notebook name, timestamp.txt and submission_secret.txt (as generate_feedback leaves them): one
     # page per notebook, each with the assignment's total.
-    stamp = Path(coursedir.format_path(coursedir.submitted_directory, row.student, assignment)) / "timestamp.txt"
-    if stamp.is_file():
-        (folder / "timestamp.txt").write_bytes(stamp.read_bytes())
+    submitted = Path(coursedir.format_path(coursedir.submitted_directory, row.student, assignment))
+    for meta in ("timestamp.txt", "submission_secret.txt"):
+        if (submitted / meta).is_file():
+            (folder / meta).write_bytes((submitted / meta).read_bytes())
     for name in row.notebooks:
         only = {name: notebooks[name]} if name in notebooks else {}
         (folder / f"{name}.html").write_text(render(row.student, assignment, row, only, only_notebook=name),
