@@ -14,7 +14,7 @@ help:
 	@echo "make lab-instructor  JupyterLab on solutions/ with formgrader"
 	@echo "make hub             (root) a class on JupyterHub, 127.0.0.1 only: STUDENTS=alice,bob"
 	@echo "make test            create/update .venv and run every test"
-	@echo "make release         regenerate notebooks/ from solutions/ (nbgrader)"
+	@echo "make release         build solutions/*.ipynb from the .md sources, then notebooks/ (nbgrader)"
 	@echo "make bench           benchmarks, ratios measured side by side"
 
 $(BIN)/python:

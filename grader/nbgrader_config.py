@@ -21,7 +21,8 @@ c.CourseDirectory.autograded_directory = os.path.join("grader", "autograded")
 c.CourseDirectory.feedback_directory = os.path.join("grader", "feedback")
 c.CourseDirectory.solution_directory = os.path.join("grader", "solution")
 c.CourseDirectory.db_url = "sqlite:///" + os.path.join(_here, "gradebook.db")
-c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", ".*"]
+# Text sources (NN.M-title.md, jupytext MyST) are the course source, never part of a release.
+c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", ".*", "[0-9][0-9].[0-9]*.md"]
 
 # A local exchange so formgrader's release/collect buttons work on one machine; on a class hub
 # (`make hub`) every account shares the hub's exchange, which SOCKLAB_EXCHANGE names.

@@ -15,7 +15,7 @@ __all__ = ["clients", "env", "eventlog", "p2p", "packets", "ports", "servers", "
            "widgets"]
 
 # Machinery behind the `socklab` command and `make lab`; importable, but not part of the course API.
-_TOOLS = ("cli", "grading", "lab", "release")
+_TOOLS = ("cli", "course", "grading", "lab", "release", "sources")
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # editors and type checkers see the modules; at run time __getattr__ loads them

@@ -4,9 +4,11 @@ Import them from ``socklab.servers``; this module only keeps servers.py short.
 """
 from __future__ import annotations
 
+import re
 import socket
 import threading
 import time
+from email.utils import formatdate
 
 from socklab.servers import Server, serve_tcp, serve_udp
 
@@ -24,9 +26,10 @@ DEFAULT_PAGE = """<!DOCTYPE html>
 _NOT_FOUND = ("<!DOCTYPE html><html><head><meta charset='utf-8'><title>404</title></head><body>"
               "<h1>404 Not Found</h1><p>이 서버에는 / 페이지만 있습니다. / This server only has the page /.</p>"
               "</body></html>\n").encode()
-_BAD_REQUEST = b"<!DOCTYPE html><html><body><h1>400 Bad Request</h1></body></html>\n"
-_REASONS = {200: "OK", 400: "Bad Request", 404: "Not Found", 405: "Method Not Allowed"}
-HEAD_LIMIT = 64 * 1024
+_REASONS = {200: "OK", 400: "Bad Request", 404: "Not Found", 405: "Method Not Allowed", 408: "Request Timeout",
+            431: "Request Header Fields Too Large", 505: "HTTP Version Not Supported"}
+HEAD_LIMIT = 16 * 1024  #: bytes of request line + headers the web server accepts (more: 431)
+_HEAD_END = re.compile(rb"\r?\n\r?\n")
 
 
 def _echo(conn: socket.socket, addr: tuple) -> None:
@@ -48,38 +51,74 @@ def echo_server(*, name: str = "echo", timeout: float = 5.0) -> Server:
     return serve_tcp(_echo, name=name, timeout=timeout)
 
 
-def _read_head(conn: socket.socket) -> bytes:
-    buf = b""
-    while b"\r\n\r\n" not in buf and b"\n\n" not in buf and len(buf) < HEAD_LIMIT:
-        chunk = conn.recv(4096)
+class _HeadTooLarge(Exception):
+    pass
+
+
+def _read_head(conn: socket.socket, deadline: float) -> bytes:
+    """Request line + headers (through the empty line), or what came before the client closed.
+
+    One deadline for the whole head: a client dribbling a byte every few seconds cannot hold
+    the thread longer than the server's timeout (a per-recv timeout would let it).
+    """
+    buf = bytearray()
+    while True:
+        # RFC 9112 2.2: a server SHOULD ignore empty lines received before the request-line.
+        del buf[:len(buf) - len(buf.lstrip(b"\r\n"))]
+        if (end := _HEAD_END.search(buf)) is not None:
+            return bytes(buf[:end.end()])
+        if len(buf) > HEAD_LIMIT:
+            raise _HeadTooLarge
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise TimeoutError(f"no complete HTTP request within the server's timeout; got {bytes(buf[:60])!r}")
+        conn.settimeout(left)
+        chunk = conn.recv(65536)
         if not chunk:
-            break
+            return bytes(buf)
         buf += chunk
-    return buf
 
 
-def _http_answer(head: bytes, page: bytes) -> bytes:
-    parts = head.split(b"\n", 1)[0].decode("latin-1").split()
-    if len(parts) != 3 or not parts[2].startswith("HTTP/"):
-        status, body = 400, _BAD_REQUEST
-    elif parts[0] not in ("GET", "HEAD"):
-        status, body = 405, _BAD_REQUEST.replace(b"400 Bad Request", b"405 Method Not Allowed")
-    elif parts[1].split("?")[0] in ("/", "/index.html"):
-        status, body = 200, page
+def _parse(head: bytes) -> tuple[int, str, str]:
+    """(status so far, method, path): h11 checks the request line and header syntax (RFC 9112)."""
+    import h11  # here, not at the top: the echo and UDP servers must not need it
+
+    parser = h11.Connection(h11.SERVER, max_incomplete_event_size=HEAD_LIMIT)
+    parser.receive_data(head)
+    try:
+        event = parser.next_event()
+    except h11.RemoteProtocolError as exc:
+        return exc.error_status_hint, "", ""
+    if not isinstance(event, h11.Request):
+        return 400, "", ""  # the client closed before the empty line that ends the headers
+    method, path = event.method.decode("ascii"), event.target.decode("ascii", "replace")
+    if event.http_version.split(b".")[0] != b"1":
+        return 505, method, path
+    if method not in ("GET", "HEAD"):
+        return 405, method, path
+    return (200 if path.split("?")[0] in ("/", "/index.html") else 404), method, path
+
+
+def _http_answer(status: int, method: str, page: bytes) -> bytes:
+    if status == 200:
+        body = page
+    elif status == 404:
+        body = _NOT_FOUND
     else:
-        status, body = 404, _NOT_FOUND
-    head_out = (f"HTTP/1.0 {status} {_REASONS[status]}\r\nServer: socklab\r\n"
-                f"Content-Type: text/html; charset=utf-8\r\nContent-Length: {len(body)}\r\n"
-                "Connection: close\r\n\r\n").encode()
-    return head_out + (b"" if parts and parts[0] == "HEAD" else body)
+        body = f"<!DOCTYPE html><html><body><h1>{status} {_REASONS[status]}</h1></body></html>\n".encode()
+    head = [f"HTTP/1.0 {status} {_REASONS[status]}", f"Date: {formatdate(usegmt=True)}", "Server: socklab",
+            "Content-Type: text/html; charset=utf-8", f"Content-Length: {len(body)}", "Connection: close"]
+    if status == 405:
+        head.append("Allow: GET, HEAD")  # RFC 9110 15.5.6: a 405 MUST say which methods work
+    return ("\r\n".join(head) + "\r\n\r\n").encode() + (b"" if method == "HEAD" else body)
 
 
 def web_server(*, page: str | bytes = DEFAULT_PAGE, name: str = "web", timeout: float = 5.0) -> Server:
     """A tiny HTTP/1.0 web server (like the Apache server in chapter 3, but on your computer).
 
-    ``GET /`` gets ``200 OK`` and ``page``; any other path gets ``404``. One request per
-    connection, then the server closes it. Open ``f"http://{srv.host}:{srv.port}/"`` or use
-    :func:`socklab.clients.http_get`.
+    ``GET /`` gets ``200 OK`` and ``page``; any other path gets ``404``; other methods ``405``.
+    One request per connection, which must arrive within ``timeout`` seconds; then the server
+    closes it. Open ``f"http://{srv.host}:{srv.port}/"`` or use :func:`socklab.clients.http_get`.
 
     >>> from socklab.clients import http_get
     >>> with web_server(page="<h1>hi</h1>", name="doc-web") as srv:
@@ -90,10 +129,19 @@ def web_server(*, page: str | bytes = DEFAULT_PAGE, name: str = "web", timeout: 
     body = page.encode("utf-8") if isinstance(page, str) else bytes(page)
 
     def handle(conn: socket.socket, addr: tuple) -> None:
-        head = _read_head(conn)
-        if head.strip():
-            conn.sendall(_http_answer(head, body))
-            conn.shutdown(socket.SHUT_WR)
+        try:
+            head = _read_head(conn, time.monotonic() + timeout)
+        except _HeadTooLarge:
+            head, status, method = None, 431, ""
+        except TimeoutError:
+            conn.sendall(_http_answer(408, "", body))
+            raise  # the server logs the timeout
+        if head is not None:
+            if not head.strip():
+                return  # connected and closed without a word: nothing to answer
+            status, method, _path = _parse(head)
+        conn.sendall(_http_answer(status, method, body))
+        conn.shutdown(socket.SHUT_WR)
 
     return serve_tcp(handle, name=name, timeout=timeout)
 

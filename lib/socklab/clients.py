@@ -209,7 +209,27 @@ def http_get(address, path: str = "/", *, host: str | None = None, timeout: floa
     addr = _address(address)
     host = host or _where(addr)
     request = f"GET {path} HTTP/1.0\r\nHost: {host}\r\nUser-Agent: socklab\r\nConnection: close\r\n\r\n"
-    return _parse_http(read_until_close(addr, send=request.encode("latin-1"), timeout=timeout))
+    return _check_length(_parse_http(read_until_close(addr, send=request.encode("latin-1"), timeout=timeout)))
+
+
+def _check_length(response: HttpResponse) -> HttpResponse:
+    # RFC 9112 6.3: with Content-Length the body is exactly that many bytes; fewer means the
+    # connection closed early (a truncated page must not pass as a whole one), more is not body.
+    declared = response.headers.get("content-length")
+    if declared is None or response.status < 200 or response.status in (204, 304):
+        return response
+    values = {v.strip() for v in declared.split(",")}
+    if len(values) != 1 or not all(v.isascii() and v.isdigit() for v in values):
+        raise ClientError(f"Content-Length 값이 잘못됐습니다: {declared!r}",
+                          f"Invalid Content-Length {declared!r}: it must be one number of bytes.", received=response.raw)
+    want = int(values.pop())
+    if len(response.body) < want:
+        raise ClientError(
+            f"본문이 잘렸습니다: Content-Length는 {want}바이트인데 연결이 닫힐 때까지 {len(response.body)}바이트만 왔습니다.",
+            f"Truncated body: Content-Length says {want} bytes but only {len(response.body)} arrived before the "
+            "server closed the connection.", received=response.raw)
+    response.body = response.body[:want]
+    return response
 
 
 @dataclass

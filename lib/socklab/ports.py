@@ -16,7 +16,6 @@ Service(name='http', port=80, protocol='tcp', aliases=('www',), comment='WorldWi
 """
 from __future__ import annotations
 
-import ipaddress
 import numbers
 import os
 import pathlib
@@ -26,6 +25,7 @@ from collections.abc import Iterator
 from typing import NamedTuple
 
 from socklab.env import services_path
+from socklab.packets.guard import ensure_loopback
 
 __all__ = [
     "Service", "ServiceTable", "Problem", "ServicesFileMissing", "ServicesFormatError",
@@ -127,8 +127,9 @@ def _parse_line(line: str) -> tuple[Service | None, str | None]:
     port_text, slash, protocol = fields[1].partition("/")
     if not slash or not protocol:
         return None, f"'{fields[1]}'에 /프로토콜이 없음 / '{fields[1]}' lacks '/protocol' (e.g. 80/tcp)"
-    if not port_text.isdigit():
-        return None, f"포트 '{port_text}'가 숫자가 아님 / port '{port_text}' is not a number"
+    if not (port_text.isascii() and port_text.isdigit()):  # '²' and '２' pass str.isdigit() but are no port
+        return None, (f"포트 '{port_text}'가 0-9 숫자가 아님 / port '{port_text}' is not a number "
+                      "(write it with the ASCII digits 0-9)")
     port = int(port_text)
     if port > 65535:
         return None, f"포트 {port}는 65535보다 큼 / port {port} is above 65535"
@@ -235,23 +236,12 @@ def ephemeral_range() -> EphemeralRange:
         return EphemeralRange(IANA_DYNAMIC.start, IANA_DYNAMIC.stop - 1, "IANA (RFC 6335)")
 
 
-def _require_loopback(host: str) -> None:
-    # Teaching code connects only to this machine; refuse before anything leaves it.
-    try:
-        infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
-    except socket.gaierror as exc:
-        raise ValueError(f"주소를 찾을 수 없음 / cannot resolve {host!r}: {exc}") from None
-    for info in infos:
-        if not ipaddress.ip_address(info[4][0].split("%")[0]).is_loopback:
-            raise ValueError(f"{host!r}는 이 컴퓨터(loopback)가 아닙니다 / {host!r} is not loopback; "
-                             "use 127.0.0.1 and a socklab server")
-
-
 def ephemeral_port_of(address: tuple[str, int], *, timeout: float = 5.0) -> int:
     """Connect to `address` (a loopback server, e.g. ``echo_server().address``) and return the
-    local port the kernel chose for this client end."""
+    local port the kernel chose for this client end. Host names other than ``localhost`` are
+    refused, not resolved: a DNS lookup would itself leave the machine."""
     host, port = address
-    _require_loopback(host)
+    host = ensure_loopback(host)  # raises NonLoopbackError (a ValueError) before any lookup or socket
     with socket.create_connection((host, port), timeout=timeout) as sock:
         return sock.getsockname()[1]
 

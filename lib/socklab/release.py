@@ -1,10 +1,14 @@
-"""`socklab release`: regenerate the student notebooks (notebooks/) from the sources (solutions/).
+"""`socklab release`: build solutions/ from the text sources, then notebooks/ from solutions/.
 
+Which chapters exist comes from the course map (``course.toml``, ``socklab.course``). For each,
+every text source ``solutions/chNN/NN.M-title.md`` (jupytext MyST) is first built into its nbgrader
+source notebook ``solutions/chNN/NN.M-title.ipynb`` (``socklab.sources``, byte-stable). Then
 nbgrader's ``generate_assignment`` does the real work (solutions and hidden tests removed, cells
 locked, checksums computed). We run it into a scratch folder, then normalise every notebook the
 way nbformat writes it (indent 1, sorted keys, trailing newline) with outputs and execution
 counts stripped, so regenerating twice gives byte-identical files and ``check=True`` can tell
-whether the committed tree is stale without touching it.
+whether either committed tree (solutions/*.ipynb or notebooks/) is stale without touching it.
+The text sources themselves never reach notebooks/ (nbgrader's ``CourseDirectory.ignore``).
 """
 from __future__ import annotations
 
@@ -12,13 +16,11 @@ import dataclasses
 import json
 import os
 import pathlib
-import re
+import shutil
 import sys
 import tempfile
 
 __all__ = ["ReleaseReport", "ReleaseError", "release", "normalise_notebook", "find_assignments"]
-
-_ASSIGNMENT = re.compile(r"^ch\d\d$")
 
 
 class ReleaseError(RuntimeError):
@@ -32,13 +34,13 @@ class ReleaseReport:
     root: pathlib.Path
     assignments: list[str]
     written: list[str] = dataclasses.field(default_factory=list)     # created or changed
-    removed: list[str] = dataclasses.field(default_factory=list)     # in notebooks/ but not generated
+    removed: list[str] = dataclasses.field(default_factory=list)     # present but not generated
     unchanged: list[str] = dataclasses.field(default_factory=list)
     check: bool = False
 
     @property
     def stale(self) -> bool:
-        """Does notebooks/ differ from what the sources generate?"""
+        """Do solutions/*.ipynb or notebooks/ differ from what the text sources generate?"""
         return bool(self.written or self.removed)
 
     def text(self) -> str:
@@ -51,11 +53,17 @@ class ReleaseReport:
 
 
 def find_assignments(root: pathlib.Path) -> list[str]:
-    """The chNN folders under solutions/, sorted."""
-    source = root / "solutions"
-    if not source.is_dir():
-        raise ReleaseError(f"no solutions/ folder under {root}: run from the course root or pass root=")
-    return sorted(p.name for p in source.iterdir() if p.is_dir() and _ASSIGNMENT.match(p.name))
+    """The chapters (assignments) of the course map, in its order."""
+    from socklab.course import CourseError, load_course
+    try:
+        return load_course(root=root).ids
+    except CourseError as exc:
+        raise ReleaseError(str(exc)) from None
+
+
+# Text sources are the course's source, never part of what students get (nbgrader copies every
+# other file of the source folder into the release).
+SOURCE_IGNORE = "[0-9][0-9].[0-9]*.md"
 
 
 def normalise_notebook(text: str) -> str:
@@ -92,7 +100,8 @@ def normalise_notebook(text: str) -> str:
     return json.dumps(nb, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
 
 
-def _generate(root: pathlib.Path, assignment: str, out: pathlib.Path, db_url: str | None) -> None:
+def _generate(root: pathlib.Path, assignment: str, source: pathlib.Path, out: pathlib.Path,
+              db_url: str | None) -> None:
     # Imported here: nbgrader is heavy and `socklab --help` should stay fast.
     from nbgrader.apps import NbGraderAPI
     from nbgrader.coursedir import CourseDirectory
@@ -103,8 +112,11 @@ def _generate(root: pathlib.Path, assignment: str, out: pathlib.Path, db_url: st
     if (root / "nbgrader_config.py").is_file():
         config.merge(PyFileConfigLoader("nbgrader_config.py", path=str(root)).load_config())
     config.CourseDirectory.root = str(root)
-    config.CourseDirectory.source_directory = "solutions"
-    config.CourseDirectory.release_directory = str(out)  # absolute: os.path.join keeps it
+    config.CourseDirectory.source_directory = str(source)  # absolute: os.path.join keeps it
+    config.CourseDirectory.release_directory = str(out)
+    ignore = list(config.CourseDirectory.ignore) if "ignore" in config.CourseDirectory else \
+        [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback"]
+    config.CourseDirectory.ignore = ignore + ([SOURCE_IGNORE] if SOURCE_IGNORE not in ignore else [])
     if db_url is not None:  # None: the course config's gradebook, as `nbgrader generate_assignment` uses
         config.CourseDirectory.db_url = db_url
     config.CourseDirectory.db_assignments = []
@@ -132,26 +144,73 @@ def _files(folder: pathlib.Path) -> set[str]:
             if p.is_file() and ".ipynb_checkpoints" not in p.parts and "__pycache__" not in p.parts}
 
 
+def _sync(report: ReleaseReport, label: str, target: pathlib.Path, data: bytes, check: bool) -> None:
+    if target.is_file() and target.read_bytes() == data:
+        report.unchanged.append(label)
+        return
+    report.written.append(label)
+    if not check:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+
+
+def _build_sources(root: pathlib.Path, chapter, into: pathlib.Path, report: ReleaseReport, check: bool) -> None:
+    """solutions/<chapter>/*.md → *.ipynb, into the scratch source folder `into` (and the course)."""
+    from socklab.sources import SourceError, build_notebook
+
+    folder = root / "solutions" / chapter.id
+    listed = {nb.file for nb in chapter.notebooks}
+    for md in sorted(folder.glob(SOURCE_IGNORE)):
+        if md.stem not in listed:
+            raise ReleaseError(f"solutions/{chapter.id}/{md.name} is not in course.toml: add a [[chapters.notebooks]] "
+                               f"block with file = {md.stem!r} to chapter {chapter.id}, or move the file away")
+    shutil.copytree(folder, into, ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__", "*.ipynb"))
+    for nb in chapter.notebooks:
+        md = root / nb.source
+        if not md.is_file():
+            raise ReleaseError(f"{nb.source} is missing: course.toml lists notebook {nb.file!r} in {chapter.id}; "
+                               f"write its text source (see the README, 'Adding an exercise') or remove the block")
+        try:
+            data = build_notebook(md).encode("utf-8")
+        except SourceError as exc:
+            raise ReleaseError(str(exc)) from None
+        (into / f"{nb.file}.ipynb").write_bytes(data)
+        _sync(report, nb.solution, root / nb.solution, data, check)
+    for stray in sorted(folder.glob("*.ipynb")):
+        if stray.stem not in listed:
+            report.removed.append(f"solutions/{chapter.id}/{stray.name}")
+            if not check:
+                stray.unlink()
+
+
 def release(*, root: str | pathlib.Path = ".", assignments: list[str] | None = None,
             check: bool = False, gradebook: bool = True, db_url: str | None = None) -> ReleaseReport:
-    """Generate notebooks/chNN from solutions/chNN for every (or the given) assignment.
+    """Build solutions/chNN/*.ipynb from the text sources, then notebooks/chNN with nbgrader.
 
-    Like ``nbgrader generate_assignment``, a release also registers the notebooks' cells in the
-    course gradebook (the course config's ``db_url``, or `db_url`), which formgrader and autograde
-    need; ``gradebook=False`` skips that. With ``check=True`` nothing is written anywhere: the
-    report says which files would change (``report.stale``).
+    The chapters are the course map's (``course.toml``), or the given `assignments`. A source
+    notebook without a text source listed in the map is removed. Like ``nbgrader
+    generate_assignment``, a release also registers the notebooks' cells in the course gradebook
+    (the course config's ``db_url``, or `db_url`), which formgrader and autograde need;
+    ``gradebook=False`` skips that. With ``check=True`` nothing is written anywhere: the report
+    says which files would change (``report.stale``).
     """
+    from socklab.course import CourseError, load_course
+
     root = pathlib.Path(root).resolve()
-    names = find_assignments(root) if assignments is None else list(assignments)
-    for name in names:
-        if not (root / "solutions" / name).is_dir():
-            raise ReleaseError(f"no source folder solutions/{name} (have: {', '.join(find_assignments(root))})")
-    report = ReleaseReport(root=root, assignments=names, check=check)
+    try:
+        course = load_course(root=root)
+        chapters = list(course.chapters) if assignments is None else [course.chapter(a) for a in assignments]
+    except CourseError as exc:
+        raise ReleaseError(str(exc)) from None
+    report = ReleaseReport(root=root, assignments=[ch.id for ch in chapters], check=check)
     with tempfile.TemporaryDirectory(prefix="socklab-release-") as tmp:
         scratch = pathlib.Path(tmp)
         scratch_db = f"sqlite:///{scratch / 'gradebook.db'}"
-        for name in names:
-            _generate(root, name, scratch / "out", db_url if (gradebook and not check) else scratch_db)
+        for chapter in chapters:
+            name = chapter.id
+            _build_sources(root, chapter, scratch / "solutions" / name, report, check)
+            _generate(root, name, scratch / "solutions", scratch / "out",
+                      db_url if (gradebook and not check) else scratch_db)
             generated_dir = scratch / "out" / name
             target_dir = root / "notebooks" / name
             generated = _files(generated_dir)
@@ -161,28 +220,32 @@ def release(*, root: str | pathlib.Path = ".", assignments: list[str] | None = N
                     data = normalise_notebook(src.read_text(encoding="utf-8")).encode("utf-8")
                 else:
                     data = src.read_bytes()
-                dst = target_dir / rel
-                label = f"notebooks/{name}/{rel}"
-                if dst.is_file() and dst.read_bytes() == data:
-                    report.unchanged.append(label)
-                    continue
-                report.written.append(label)
-                if not check:
-                    dst.parent.mkdir(parents=True, exist_ok=True)
-                    dst.write_bytes(data)
+                _sync(report, f"notebooks/{name}/{rel}", target_dir / rel, data, check)
             for rel in sorted(_files(target_dir) - generated):
                 report.removed.append(f"notebooks/{name}/{rel}")
                 if not check:
                     (target_dir / rel).unlink()
+        if assignments is None:
+            _sync_readme(root, course, report, check)
     return report
+
+
+def _sync_readme(root: pathlib.Path, course, report: ReleaseReport, check: bool) -> None:
+    """The README's chapter table is generated from course.toml too (if the README has one)."""
+    from socklab.course import TABLE_BEGIN, with_chapter_table
+
+    readme = root / "README.md"
+    if not readme.is_file() or TABLE_BEGIN not in (text := readme.read_text(encoding="utf-8")):
+        return
+    _sync(report, "README.md", readme, with_chapter_table(text, course).encode("utf-8"), check)
 
 
 # -- CLI -----------------------------------------------------------------------------------------
 
 def add_arguments(parser) -> None:
-    parser.add_argument("assignments", nargs="*", help="chNN folders to release (default: all)")
+    parser.add_argument("assignments", nargs="*", help="chapters to release (default: every chapter in course.toml)")
     parser.add_argument("--root", default=".", help="course root (default: current folder)")
-    parser.add_argument("--check", action="store_true", help="only report whether notebooks/ is stale")
+    parser.add_argument("--check", action="store_true", help="only report whether solutions/*.ipynb or notebooks/ is stale")
     parser.add_argument("--no-gradebook", action="store_true",
                         help="do not register the notebooks in the course gradebook (grader/gradebook.db)")
 

@@ -1,50 +1,82 @@
-"""SNMPv2c on loopback: small agents for the manager/agent model (exercise 7) and a reference manager.
+"""SNMP v1/v2c on loopback: small agents for the manager/agent model (exercise 7) and a reference manager.
 
-An agent answers GET requests for the OIDs in its little MIB, exactly as a router or printer
-would: a real SNMPv2c packet (scapy's SNMP layer) over UDP. A *silent* agent receives but never
-answers, like a switched-off node, so a manager has to time out on it. Agents with the wrong
-community string are ignored, as real agents do.
+An agent holds a little MIB (``{oid: value}``) and answers as a router or printer would, with real
+SNMP packets (scapy's SNMP layer) over UDP: GET, GETNEXT (so ``snmpwalk`` works), GETBULK, and SET
+on the objects named ``writable`` (with the write community). Missing objects come back as
+noSuchObject / noSuchInstance (v2c) or a noSuchName error (v1), the end of the MIB as endOfMibView,
+exactly as net-snmp's ``snmpd`` does. A *silent* agent receives but never answers, like a
+switched-off node, so a manager has to time out on it. A wrong community is ignored, as real
+agents do.
 
->>> with agent({SYS_NAME: "router-1"}, name="doc-agent") as a:
-...     get(a.address, SYS_NAME, timeout=1.0)
-'router-1'
+>>> with agent({SYS_NAME: "router-1", SYS_LOCATION: "lab"}, writable=[SYS_LOCATION], name="doc-agent") as a:
+...     print(get(a.address, SYS_NAME, timeout=1.0), walk(a.address, "1.3.6.1.2.1.1", timeout=1.0))
+...     print(set_value(a.address, SYS_LOCATION, "room 101", timeout=1.0), get(a.address, SYS_LOCATION))
+router-1 [('1.3.6.1.2.1.1.5.0', 'router-1'), ('1.3.6.1.2.1.1.6.0', 'lab')]
+noError room 101
 """
 from __future__ import annotations
 
+import bisect
+import ipaddress
 import itertools
 import socket
 import threading
 import time
 
+# Imported with this module, not inside get(): the import costs 0.3-1 s, which would otherwise
+# be spent inside the first call's timeout (``import socklab`` itself stays instant).
+from scapy.asn1.asn1 import ASN1_INTEGER, ASN1_NULL, ASN1_OID, ASN1_STRING, ASN1_TIME_TICKS
+from scapy.layers.snmp import SNMP, SNMPbulk, SNMPget, SNMPnext, SNMPresponse, SNMPset, SNMPvarbind
+
 from socklab import servers
 from socklab.packets.guard import ensure_loopback
 
-__all__ = ["SYS_DESCR", "SYS_UPTIME", "SYS_NAME", "agent", "agents", "get", "poll", "encode_value",
-           "decode_value", "get_request"]
+__all__ = ["SYS_DESCR", "SYS_UPTIME", "SYS_CONTACT", "SYS_NAME", "SYS_LOCATION", "ERRORS", "agent", "agents",
+           "get", "get_next", "walk", "set_value", "poll", "encode_value", "decode_value", "get_request"]
 
 #: Well-known OIDs of the system group (MIB-2).
 SYS_DESCR = "1.3.6.1.2.1.1.1.0"
 SYS_UPTIME = "1.3.6.1.2.1.1.3.0"
+SYS_CONTACT = "1.3.6.1.2.1.1.4.0"
 SYS_NAME = "1.3.6.1.2.1.1.5.0"
+SYS_LOCATION = "1.3.6.1.2.1.1.6.0"
+
+#: error-status values of RFC 3416 (v1 uses only 0-5).
+ERRORS = {0: "noError", 1: "tooBig", 2: "noSuchName", 3: "badValue", 4: "readOnly", 5: "genErr",
+          6: "noAccess", 7: "wrongType", 8: "wrongLength", 9: "wrongEncoding", 10: "wrongValue",
+          11: "noCreation", 12: "inconsistentValue", 13: "resourceUnavailable", 14: "commitFailed",
+          15: "undoFailed", 16: "authorizationError", 17: "notWritable", 18: "inconsistentName"}
+_CODE = {name: code for code, name in ERRORS.items()}
+# How a v1 agent reports a v2 error (RFC 3584 section 4.4).
+_AS_V1 = {"noAccess": "noSuchName", "notWritable": "noSuchName", "noCreation": "noSuchName",
+          "wrongType": "badValue", "wrongLength": "badValue", "wrongValue": "badValue"}
+_MAX_RESPONSE = 65000  # bytes: a GETBULK answer is cut to fit one UDP datagram
 
 _ids = itertools.count(1)
 _ids_lock = threading.Lock()
 
 
-def _layers():
-    # Imported on first use: scapy costs a quarter of a second to import.
-    from scapy.asn1.asn1 import ASN1_INTEGER, ASN1_OID, ASN1_STRING, ASN1_TIME_TICKS
-    from scapy.layers.snmp import SNMP, SNMPget, SNMPresponse, SNMPvarbind
-    return SNMP, SNMPget, SNMPresponse, SNMPvarbind, ASN1_OID, ASN1_STRING, ASN1_INTEGER, ASN1_TIME_TICKS
+def _norm_oid(oid) -> str:
+    return str(getattr(oid, "val", oid)).strip().lstrip(".")
 
 
-def _norm_oid(oid: str) -> str:
-    return str(oid).strip().lstrip(".")
+def _key(oid) -> tuple[int, ...]:
+    text = _norm_oid(oid)
+    try:
+        key = tuple(int(part) for part in text.split("."))
+    except ValueError:
+        key = ()
+    if len(key) < 2 or any(n < 0 for n in key) or not text.isascii():
+        raise ValueError(f"not an OID: {oid!r}; write dotted numbers such as '1.3.6.1.2.1.1.5.0'")
+    return key
+
+
+def _text(key: tuple[int, ...]) -> str:
+    return ".".join(map(str, key))
 
 
 def encode_value(oid: str, value):
     """A Python value as the ASN.1 value an agent sends (str → OCTET STRING, int → INTEGER/TimeTicks)."""
-    *_, ASN1_OID, ASN1_STRING, ASN1_INTEGER, ASN1_TIME_TICKS = _layers()
     if isinstance(value, str):
         return ASN1_STRING(value.encode("utf-8"))
     if isinstance(value, bytes):
@@ -67,52 +99,174 @@ def decode_value(value):
 
 def get_request(oid: str, *, community: str = "public", request_id: int | None = None) -> bytes:
     """The bytes of an SNMPv2c GET request for one OID (what a manager sends)."""
-    SNMP, SNMPget, _resp, SNMPvarbind, ASN1_OID, *_ = _layers()
     if request_id is None:
-        with _ids_lock:
-            request_id = next(_ids)
+        request_id = _next_id()
     return bytes(SNMP(community=community,
                       PDU=SNMPget(id=request_id, varbindlist=[SNMPvarbind(oid=ASN1_OID(_norm_oid(oid)))])))
 
 
-def _answer(data: bytes, mib: dict[str, object], community: str) -> bytes | None:
-    SNMP, SNMPget, SNMPresponse, SNMPvarbind, ASN1_OID, *_ = _layers()
+def _next_id() -> int:
+    with _ids_lock:
+        return next(_ids)
+
+
+# -- agent ------------------------------------------------------------------------------------
+class _Mib:
+    """The agent's objects in OID order; SET changes only `writable` ones, all or nothing."""
+
+    def __init__(self, mib: dict, writable) -> None:
+        self.values = {_key(oid): value for oid, value in mib.items()}
+        for key, value in self.values.items():
+            encode_value(_text(key), value)  # fail now, with a clear message, not inside the agent's thread
+        self.writable = {_key(oid) for oid in writable}
+        if missing := self.writable - set(self.values):
+            raise ValueError(f"writable OIDs must be in the MIB too: {sorted(map(_text, missing))}")
+        self.order = sorted(self.values)
+        self.lock = threading.Lock()
+
+    def _has_object(self, key: tuple[int, ...]) -> bool:
+        # An instance such as sysName.0 belongs to the object sysName: the OID without its last number.
+        return any(key[:len(k) - 1] == k[:-1] for k in self.values)
+
+    def binding(self, key: tuple[int, ...]) -> tuple[SNMPvarbind, bool]:
+        """The varbind a GET answers for `key`, and whether the object exists."""
+        if key in self.values:
+            return SNMPvarbind(oid=ASN1_OID(_text(key)), value=encode_value(_text(key), self.values[key])), True
+        marker = "noSuchInstance" if self._has_object(key) else "noSuchObject"
+        return SNMPvarbind(oid=ASN1_OID(_text(key)), value=None, **{marker: ASN1_NULL(0)}), False
+
+    def after(self, key: tuple[int, ...]) -> tuple[SNMPvarbind, tuple[int, ...] | None]:
+        """GETNEXT: the first object after `key` (tuples compare in OID order), or endOfMibView."""
+        i = bisect.bisect_right(self.order, key)
+        if i == len(self.order):
+            return SNMPvarbind(oid=ASN1_OID(_text(key)), value=None, endOfMibView=ASN1_NULL(0)), None
+        nxt = self.order[i]
+        return SNMPvarbind(oid=ASN1_OID(_text(nxt)), value=encode_value(_text(nxt), self.values[nxt])), nxt
+
+    def check_set(self, key: tuple[int, ...], value) -> str:
+        if key not in self.values:
+            return "noCreation"
+        if key not in self.writable:
+            return "notWritable"
+        if getattr(value, "tag", None) != encode_value(_text(key), self.values[key]).tag:
+            return "wrongType"
+        return "noError"
+
+    def store(self, key: tuple[int, ...], value) -> None:
+        raw = value.val
+        if isinstance(self.values[key], str) and isinstance(raw, bytes):
+            try:
+                raw = raw.decode("utf-8")
+            except UnicodeDecodeError:
+                pass
+        self.values[key] = raw
+
+
+def _answer(data: bytes, mib: _Mib, community: str, write_community: str | None) -> bytes | None:
     try:
         request = SNMP(data)
-        pdu = request.PDU
-    except Exception:  # not SNMP at all: a real agent drops it
+        version, pdu, comm = request.version.val, request.PDU, request.community.val
+    except Exception:  # not SNMP at all: a real agent drops it (and counts snmpInASNParseErrs)
         return None
-    if not isinstance(pdu, SNMPget):
-        return None
-    if decode_value(request.community) != community:
+    kind = type(pdu)
+    if version not in (0, 1) or kind not in (SNMPget, SNMPnext, SNMPbulk, SNMPset) or (kind is SNMPbulk and version == 0):
+        return None  # v3, traps, responses, or GETBULK in v1 (which has none): dropped
+    names = {c.encode() for c in (community, write_community) if c is not None}
+    if comm not in names:
         return None  # wrong community: real agents drop it (and count snmpInBadCommunityNames)
-    bindings = []
-    for vb in pdu.varbindlist:
-        oid = _norm_oid(vb.oid.val)
-        if oid in mib:
-            bindings.append(SNMPvarbind(oid=ASN1_OID(oid), value=encode_value(oid, mib[oid])))
+    try:
+        keys = [_key(vb.oid) for vb in pdu.varbindlist]
+    except ValueError:
+        return None
+    v1 = version == 0
+    error, index, bindings = "noError", 0, []
+    with mib.lock:
+        if kind is SNMPget:
+            for i, key in enumerate(keys):
+                vb, found = mib.binding(key)
+                if not found and v1:
+                    error, index = "noSuchName", i + 1
+                    break
+                bindings.append(vb)
+        elif kind is SNMPnext:
+            for i, key in enumerate(keys):
+                vb, nxt = mib.after(key)
+                if nxt is None and v1:
+                    error, index = "noSuchName", i + 1
+                    break
+                bindings.append(vb)
+        elif kind is SNMPbulk:
+            bindings = _bulk(mib, keys, pdu.non_repeaters.val, pdu.max_repetitions.val)
         else:
-            bindings.append(SNMPvarbind(oid=ASN1_OID(oid), noSuchObject=0))
-    response = SNMP(version=request.version, community=request.community,
-                    PDU=SNMPresponse(id=pdu.id, varbindlist=bindings))
-    return bytes(response)
+            may_write = write_community is not None and comm == write_community.encode()
+            error, index = _set(mib, keys, pdu.varbindlist, may_write)
+    if error != "noError":
+        error = _AS_V1.get(error, error) if v1 else error
+        bindings = list(pdu.varbindlist)  # an error answer echoes the request's bindings
+    elif kind is SNMPset:
+        bindings = list(pdu.varbindlist)
+    raw = _response(version, comm, pdu.id, error, index, bindings)
+    if len(raw) > _MAX_RESPONSE and kind is SNMPbulk:
+        while len(raw) > _MAX_RESPONSE and len(bindings) > 1:  # GETBULK: send fewer repetitions
+            bindings = bindings[:len(bindings) * 3 // 4]
+            raw = _response(version, comm, pdu.id, error, index, bindings)
+    elif len(raw) > _MAX_RESPONSE:  # RFC 3416 4.2.1: too big for one datagram → tooBig, no bindings
+        raw = _response(version, comm, pdu.id, "tooBig", 0, [])
+    return raw
 
 
-def agent(mib: dict[str, object], *, community: str = "public", silent: bool = False, name: str | None = None,
-          timeout: float = 5.0) -> servers.Server:
-    """Start an SNMPv2c agent on 127.0.0.1 (UDP, free port) that answers GET for the OIDs in `mib`.
+def _response(version: int, community: bytes, request_id, error: str, index: int, bindings: list) -> bytes:
+    return bytes(SNMP(version=version, community=community,
+                      PDU=SNMPresponse(id=request_id, error=_CODE[error], error_index=index, varbindlist=bindings)))
 
-    ``silent=True`` makes an agent that never answers (a node that is down).
-    Returns a socklab Server: ``.address`` to poll, ``.log`` to see what arrived, ``.stop()``.
+
+def _bulk(mib: _Mib, keys: list, non_repeaters: int, max_repetitions: int) -> list:
+    n = max(0, min(non_repeaters, len(keys)))
+    bindings = [mib.after(key)[0] for key in keys[:n]]
+    current = keys[n:]
+    for _ in range(max(0, min(max_repetitions, 1000))):
+        if not current:
+            break
+        row = [mib.after(key) for key in current]
+        bindings.extend(vb for vb, _ in row)
+        if all(nxt is None for _, nxt in row):
+            break  # every repeater is past the end: the rest would repeat endOfMibView (RFC 3416 4.2.3)
+        current = [nxt if nxt is not None else key for key, (_, nxt) in zip(current, row)]
+    return bindings
+
+
+def _set(mib: _Mib, keys: list, varbinds: list, may_write: bool) -> tuple[str, int]:
+    # All bindings are checked before any is applied: a SET changes everything or nothing.
+    for i, (key, vb) in enumerate(zip(keys, varbinds)):
+        status = "noAccess" if not may_write else mib.check_set(key, vb.value)
+        if status != "noError":
+            return status, i + 1
+    for key, vb in zip(keys, varbinds):
+        mib.store(key, vb.value)
+    return "noError", 0
+
+
+def agent(mib: dict[str, object], *, community: str = "public", writable=(), write_community: str | None = "private",
+          silent: bool = False, name: str | None = None, timeout: float = 5.0) -> servers.Server:
+    """Start an SNMP v1/v2c agent on 127.0.0.1 (UDP, free port) serving the OIDs in `mib`.
+
+    GET/GETNEXT/GETBULK with `community` or `write_community`; SET with `write_community` on the
+    OIDs in `writable`. ``silent=True`` makes an agent that never answers (a node that is down).
+    Returns a socklab Server: ``.address`` to poll, ``.log`` to see what arrived, ``.stop()``,
+    ``.mib()`` for the current values.
     """
-    table = {_norm_oid(k): v for k, v in mib.items()}
-    for oid, value in table.items():
-        encode_value(oid, value)  # fail now, with a clear message, not inside the agent's thread
+    table = _Mib(mib, writable)
 
     def handle(data: bytes, addr: tuple) -> bytes | None:
-        return None if silent else _answer(data, table, community)
+        return None if silent else _answer(data, table, community, write_community)
 
-    return servers.serve_udp(handle, name=name, timeout=timeout)
+    server = servers.serve_udp(handle, name=name, timeout=timeout)
+    def current() -> dict:
+        with table.lock:
+            return {_text(k): table.values[k] for k in table.order}
+
+    server.mib = current
+    return server
 
 
 def agents(mibs: list[dict[str, object]], *, silent: tuple[int, ...] = (), community: str = "public",
@@ -121,29 +275,82 @@ def agents(mibs: list[dict[str, object]], *, silent: tuple[int, ...] = (), commu
     return [agent(mib, community=community, silent=i in silent, name=f"{prefix}-{i}") for i, mib in enumerate(mibs)]
 
 
-def get(address: tuple[str, int], oid: str, *, community: str = "public", timeout: float = 1.0):
-    """Reference manager: one SNMPv2c GET; the value as str/int, or None if no answer in `timeout` s."""
-    SNMP, *_ = _layers()
-    host, port = address
-    ensure_loopback(host)
-    with _ids_lock:
-        request_id = next(_ids)
+# -- manager ----------------------------------------------------------------------------------
+def _exchange(address: tuple[str, int], pdu, community: str, timeout: float, version: int = 1):
+    """Send one request; the Response PDU from `address` with its id, or None by the deadline."""
     deadline = time.monotonic() + timeout
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
-        sock.sendto(get_request(oid, community=community, request_id=request_id), (host, port))
+    request_id = int(getattr(pdu.id, "val", pdu.id))
+    host, port = address
+    host = ensure_loopback(host)  # 'localhost' → '127.0.0.1'; other names are refused, never resolved
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    want = ipaddress.ip_address(host)
+    with socket.socket(family, socket.SOCK_DGRAM) as sock:
+        sock.sendto(bytes(SNMP(version=version, community=community, PDU=pdu)), (host, port))
         while (left := deadline - time.monotonic()) > 0:
             sock.settimeout(left)
             try:
-                data, _ = sock.recvfrom(65535)
-            except (TimeoutError, ConnectionRefusedError):
+                data, peer = sock.recvfrom(65535)
+            except TimeoutError:
                 return None
-            reply = SNMP(data)
-            if getattr(reply.PDU, "id", None) is not None and reply.PDU.id.val == request_id:
-                vb = reply.PDU.varbindlist[0]
-                if any(getattr(vb, f, None) is not None for f in ("noSuchObject", "noSuchInstance", "endOfMibView")):
-                    return None
-                return decode_value(vb.value)
+            except ConnectionRefusedError:
+                return None  # ICMP port unreachable: nothing listens there
+            if ipaddress.ip_address(peer[0]) != want or peer[1] != port:
+                continue  # someone else's datagram: a manager listens to the agent it asked
+            try:
+                reply = SNMP(data)
+                if (isinstance(reply.PDU, SNMPresponse) and reply.PDU.id.val == request_id
+                        and reply.version.val == version):
+                    return reply.PDU
+            except Exception:  # noqa: BLE001 - not SNMP (scapy's BER errors): skip it, keep waiting
+                pass
     return None
+
+
+def _value(vb):
+    if any(getattr(vb, f, None) is not None for f in ("noSuchObject", "noSuchInstance", "endOfMibView")):
+        return None
+    return decode_value(vb.value)
+
+
+def get(address: tuple[str, int], oid: str, *, community: str = "public", timeout: float = 1.0):
+    """Reference manager: one SNMPv2c GET; the value as str/int, or None (no answer in `timeout` s, no such object)."""
+    pdu = SNMPget(id=_next_id(), varbindlist=[SNMPvarbind(oid=ASN1_OID(_norm_oid(oid)))])
+    reply = _exchange(address, pdu, community, timeout)
+    if reply is None or reply.error.val != 0 or not reply.varbindlist:
+        return None
+    return _value(reply.varbindlist[0])
+
+
+def get_next(address: tuple[str, int], oid: str, *, community: str = "public", timeout: float = 1.0):
+    """One GETNEXT: ``(next_oid, value)``, or None at the end of the MIB or without an answer."""
+    pdu = SNMPnext(id=_next_id(), varbindlist=[SNMPvarbind(oid=ASN1_OID(_norm_oid(oid)))])
+    reply = _exchange(address, pdu, community, timeout)
+    if reply is None or reply.error.val != 0 or not reply.varbindlist:
+        return None
+    vb = reply.varbindlist[0]
+    if getattr(vb, "endOfMibView", None) is not None:
+        return None
+    return _norm_oid(vb.oid), _value(vb)
+
+
+def walk(address: tuple[str, int], oid: str, *, community: str = "public", timeout: float = 1.0,
+         limit: int = 10000) -> list[tuple[str, object]]:
+    """Like ``snmpwalk``: every ``(oid, value)`` under `oid`, by GETNEXT (`timeout` per request)."""
+    root, out, current = _key(oid), [], _norm_oid(oid)
+    while len(out) < limit:
+        step = get_next(address, current, community=community, timeout=timeout)
+        if step is None or _key(step[0])[:len(root)] != root or _key(step[0]) <= _key(current):
+            break  # end of the MIB, left the subtree, or an agent that does not move forward
+        out.append(step)
+        current = step[0]
+    return out
+
+
+def set_value(address: tuple[str, int], oid: str, value, *, community: str = "private", timeout: float = 1.0):
+    """One SNMPv2c SET; the agent's error status ('noError', 'notWritable', …) or None without an answer."""
+    pdu = SNMPset(id=_next_id(), varbindlist=[SNMPvarbind(oid=ASN1_OID(_norm_oid(oid)), value=encode_value(oid, value))])
+    reply = _exchange(address, pdu, community, timeout)
+    return None if reply is None else ERRORS.get(reply.error.val, str(reply.error.val))
 
 
 def poll(addresses: list[tuple[str, int]], oid: str, *, community: str = "public", timeout: float = 0.5) -> dict:

@@ -74,8 +74,10 @@ _CELL_REPORT = f"""() => {{
 
 
 def course_notebooks(folder: str) -> list[str]:
-    """Relative paths of the ch03 notebooks in `folder` of the course (at collection time)."""
-    return sorted(p.relative_to(SOURCE).as_posix() for p in (SOURCE / folder / "ch03").glob("*.ipynb"))
+    """Relative paths of the course map's notebooks present in `folder` ("solutions" or "notebooks")."""
+    from socklab.course import load_course
+    paths = [f"{folder}/{nb.chapter}/{nb.file}.ipynb" for nb in load_course(root=SOURCE).notebooks()]
+    return [p for p in paths if (SOURCE / p).is_file()]
 
 
 @dataclass

@@ -172,7 +172,8 @@ def copy_course(root: Path, source_assignment: Path, *, timeout: int = 30) -> Pa
     import shutil
 
     shutil.copytree(source_assignment, root / "solutions" / Path(source_assignment).name,
-                    ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
+                    # the .md text sources are not part of an nbgrader assignment (socklab release builds the .ipynb)
+                    ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__", "[0-9][0-9].[0-9]*.md"))
     run_nbgrader(root, "generate_assignment", Path(source_assignment).name, "--force")
     return root
 

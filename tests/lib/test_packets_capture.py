@@ -132,6 +132,29 @@ def test_timeline_with_socklab_trace(tier):
     assert "connect()" in labels and "accept()" in labels
 
 
+def two_clients_of_echo_server() -> dict:
+    """Module level for the namespace child: two clients, one after the other, to one echo server."""
+    with echo_server(name="packets-test-two") as srv:
+        for message in (b"first", b"second"):
+            round_trip(srv.address, message, timeout=5.0)
+        srv.wait_for(lambda log: sum(e.kind == "close" for e in log.events) >= 2, timeout=5.0)
+        return {"port": srv.port}
+
+
+@pytest.mark.parametrize("tier", CAPTURE_TIERS)
+def test_traced_calls_of_two_clients_land_in_their_own_connections(tier):
+    """With two clients of one server, does each accept()/send()/close() pair with a segment of its own connection?"""
+    _require(tier)
+    cap = packets.capture(two_clients_of_echo_server, tier=tier)
+    segs = cap.segments(cap.result["port"])
+    pairs = packets.pair_with_trace(segs, cap.calls)
+    accepts = [segs[i] for c, i in pairs if c.op == "accept"]
+    assert len(accepts) == 2 and accepts[0].stream != accepts[1].stream
+    for call, i in pairs:
+        if call.local and call.peer:
+            assert {segs[i].sport, segs[i].dport} == {call.local[1], call.peer[1]}, (call, segs[i])
+
+
 NOTEBOOK_LIKE = '''
 from socklab import packets
 

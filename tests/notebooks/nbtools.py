@@ -1,4 +1,4 @@
-"""Helpers for the chapter-3 notebook tests: paths, parsed notebooks, and a real-kernel runner."""
+"""Helpers for the notebook tests: the course map, paths, parsed notebooks, and a real-kernel runner."""
 from __future__ import annotations
 
 import json
@@ -6,10 +6,17 @@ import os
 import pathlib
 import time
 
+from socklab.course import load_course
+
 ROOT = pathlib.Path(__file__).resolve().parents[2]
+COURSE = load_course(root=ROOT)
+# Every notebook of every chapter in course.toml, for tests that hold for any chapter.
+ALL_NOTEBOOKS = COURSE.notebooks()
+ALL_IDS = [f"{nb.chapter}/{nb.file}" for nb in ALL_NOTEBOOKS]
+# Chapter 3's own content tests (exercise numbers, prose) use these.
 SOLUTIONS = ROOT / "solutions" / "ch03"
 RELEASED = ROOT / "notebooks" / "ch03"
-NAMES = sorted(p.name for p in SOLUTIONS.glob("*.ipynb"))
+NAMES = [f"{nb.file}.ipynb" for nb in COURSE.chapter("ch03").notebooks]
 
 
 def load(path: pathlib.Path) -> dict:

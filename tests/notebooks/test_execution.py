@@ -1,9 +1,9 @@
-"""Chapter-3 notebooks in a real kernel: solutions pass, blank student notebooks fail cleanly."""
+"""Every notebook of the course map in a real kernel: solutions pass, blank student notebooks fail cleanly."""
 from __future__ import annotations
 
 import pytest
 
-from nbtools import NAMES, RELEASED, SOLUTIONS, autograded, execute, nbgrader_meta, source
+from nbtools import ALL_IDS, ALL_NOTEBOOKS, ROOT, autograded, execute, nbgrader_meta, source
 
 pytestmark = pytest.mark.slow
 
@@ -11,10 +11,11 @@ pytestmark = pytest.mark.slow
 OUR_ERRORS = {"ExerciseFailed", "TimeLimit"}
 
 
-@pytest.mark.parametrize("name", NAMES)
-def test_solutions_run_top_to_bottom_with_every_grade_cell_passing(name):
+@pytest.mark.parametrize("notebook", ALL_NOTEBOOKS, ids=ALL_IDS)
+def test_solutions_run_top_to_bottom_with_every_grade_cell_passing(notebook):
     """Does the solutions notebook, demos and widgets included, run with no error in any cell?"""
-    run = execute(SOLUTIONS / name)
+    name = notebook.file
+    run = execute(ROOT / notebook.solution)
     failed = [(nbgrader_meta(c).get("grade_id", f"cell {i}"), [f"{e['ename']}: {e['evalue'][:300]}" for e in run.errors(c)])
               for i, c in enumerate(run.nb.cells) if c.cell_type == "code" and run.errors(c)]
     assert not failed, f"{name}: cells with errors: {failed}"
@@ -31,10 +32,11 @@ def test_solutions_run_top_to_bottom_with_every_grade_cell_passing(name):
     assert run.elapsed < 45, f"{name} took {run.elapsed:.1f} s"
 
 
-@pytest.mark.parametrize("name", NAMES)
-def test_blank_student_notebook_fails_every_grade_cell_cleanly_and_quickly(name):
+@pytest.mark.parametrize("notebook", ALL_NOTEBOOKS, ids=ALL_IDS)
+def test_blank_student_notebook_fails_every_grade_cell_cleanly_and_quickly(notebook):
     """Does an unanswered student notebook, autograded, fail each test with our ko/en message, in bounded time?"""
-    run = execute(RELEASED / name, nbgrader="autograde", timeout=30)
+    name = notebook.file
+    run = execute(ROOT / notebook.student, nbgrader="autograde", timeout=30)
     cells = autograded(run.nb)
     assert cells, f"{name} has no autograded cells"
     for cell in cells:

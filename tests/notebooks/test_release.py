@@ -1,30 +1,60 @@
-"""`socklab release`: notebooks/ is what nbgrader generates from solutions/, byte for byte."""
+"""`socklab release`: solutions/*.ipynb is what the text sources build, notebooks/ what nbgrader
+generates from them, byte for byte."""
 from __future__ import annotations
 
 import json
+import shutil
 import sqlite3
-import subprocess
-import sys
 
 import pytest
 
-from nbtools import NAMES, RELEASED, ROOT, SOLUTIONS
+from nbtools import COURSE, NAMES, RELEASED, ROOT, SOLUTIONS
 from socklab.release import ReleaseError, normalise_notebook, release
 
 
-def test_regenerating_into_a_scratch_course_gives_the_committed_bytes(regenerated):
-    """Does regenerating notebooks/ in a scratch copy give byte-identical files and the same file list?"""
+@pytest.mark.parametrize("tree", ["solutions", "notebooks"])
+def test_regenerating_into_a_scratch_course_gives_the_committed_bytes(regenerated, tree):
+    """Does regenerating solutions/*.ipynb and notebooks/ in a scratch copy give the committed bytes and file list?"""
     root, written, _ = regenerated
-    fresh = root / "notebooks" / "ch03"
-    assert sorted(p.name for p in fresh.iterdir()) == sorted(p.name for p in RELEASED.iterdir())
-    stale = [p.name for p in RELEASED.glob("*.ipynb") if (fresh / p.name).read_bytes() != p.read_bytes()]
-    assert not stale, f"notebooks/ is stale, run `make release`: {stale}"
+    for chapter in ("ch03",):
+        fresh, committed = root / tree / chapter, ROOT / tree / chapter
+        assert sorted(p.name for p in fresh.iterdir()) == sorted(p.name for p in committed.iterdir())
+        stale = [p.name for p in committed.glob("*.ipynb") if (fresh / p.name).read_bytes() != p.read_bytes()]
+        assert not stale, f"{tree}/{chapter} is stale, run `make release`: {stale}"
 
 
 def test_release_rewrites_only_what_changed_and_removes_strays(regenerated):
-    """Does release rewrite just the damaged notebook and delete the stray file?"""
+    """Does release rewrite just the damaged notebooks (a built source and a student copy) and delete strays?"""
     root, written, _ = regenerated
-    assert written.written == [f"notebooks/ch03/{NAMES[0]}"] and written.removed == ["notebooks/ch03/stray.ipynb"]
+    assert sorted(written.written) == [f"notebooks/ch03/{NAMES[0]}", f"solutions/ch03/{NAMES[1]}"], written.text()
+    assert sorted(written.removed) == ["notebooks/ch03/stray.ipynb", "solutions/ch03/03.9-orphan.ipynb"]
+    assert not (root / "solutions" / "ch03" / "03.9-orphan.ipynb").exists()
+
+
+def test_text_sources_never_reach_the_student_folder(regenerated):
+    """Does nbgrader's copy of the source folder leave the .md text sources out of notebooks/?"""
+    root, _, _ = regenerated
+    assert list((root / "solutions" / "ch03").glob("*.md")), "the scratch course has no text sources"
+    assert not list((root / "notebooks").rglob("*.md"))
+
+
+def test_check_mode_reports_a_stale_built_source_without_writing(tmp_path):
+    """When a text source changed but its .ipynb was not rebuilt, does --check say so and write nothing?"""
+    from socklab.cli import main
+    root = tmp_path / "course"
+    for part in ("course.toml", "solutions", "notebooks", "grader/nbgrader_config.py", "nbgrader_config.py"):
+        src, dst = ROOT / part, root / part
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copytree(src, dst) if src.is_dir() else shutil.copy(src, dst)
+    md = root / "solutions" / "ch03" / "03.3-service-ports.md"
+    md.write_text(md.read_text(encoding="utf-8").replace("# 03.3 인터넷 서비스 포트", "# 03.3 인터넷 서비스 포트!", 1),
+                  encoding="utf-8")
+    before = {p: p.read_bytes() for p in root.rglob("*.ipynb")}
+    report = release(root=root, assignments=["ch03"], check=True, gradebook=False)
+    assert sorted(report.written) == ["notebooks/ch03/03.3-service-ports.ipynb", "solutions/ch03/03.3-service-ports.ipynb"]
+    assert report.stale and "would write solutions/ch03/03.3-service-ports.ipynb" in report.text()
+    assert {p: p.read_bytes() for p in root.rglob("*.ipynb")} == before
+    assert main(["release", "--check", "--root", str(root), "--no-gradebook"]) == 1
 
 
 def test_release_registers_the_notebooks_in_the_course_gradebook(regenerated):
@@ -51,24 +81,20 @@ def test_check_mode_reports_clean_after_a_release_without_writing(regenerated):
 
 
 def test_the_two_trees_list_the_same_files():
-    """Do solutions/ch03 and notebooks/ch03 hold exactly the same file names?"""
+    """Do solutions/ch03 (text sources aside) and notebooks/ch03 hold exactly the same file names?"""
     def names(folder):
         # Hidden entries (.ipynb_checkpoints from a JupyterLab session) are git-ignored and nbgrader skips them.
         rels = (p.relative_to(folder) for p in folder.rglob("*") if p.is_file())
         return sorted(r for r in rels if not any(part.startswith(".") for part in r.parts))
-    assert [r.as_posix() for r in names(SOLUTIONS)] == [r.as_posix() for r in names(RELEASED)]
-
-
-def test_source_notebooks_match_their_generator():
-    """Are the committed source notebooks exactly what tools/ch03_source.py writes?"""
-    out = subprocess.run([sys.executable, str(ROOT / "tools" / "ch03_source.py"), "--check"], capture_output=True,
-                         text=True, timeout=60)
-    assert out.returncode == 0, out.stdout + out.stderr
+    sources = {f"{nb.file}.md" for nb in COURSE.chapter("ch03").notebooks}
+    assert sources <= {r.as_posix() for r in names(SOLUTIONS)}
+    assert [r.as_posix() for r in names(SOLUTIONS) if r.as_posix() not in sources] == \
+        [r.as_posix() for r in names(RELEASED)]
 
 
 def test_unknown_assignment_gets_a_clear_error():
-    """Does asking for a chapter that does not exist say which ones do?"""
-    with pytest.raises(ReleaseError, match="ch03"):
+    """Does asking for a chapter that is not in course.toml say which ones are?"""
+    with pytest.raises(ReleaseError, match=r"'ch99' is not a chapter of .*course.toml \(chapters: ch03"):
         release(root=ROOT, assignments=["ch99"], check=True)
 
 
@@ -90,4 +116,4 @@ def test_cli_release_is_registered_and_reports_errors_plainly(capsys):
     """Is `socklab release` registered, and does a bad chapter name exit 2 with a readable message?"""
     from socklab.cli import main
     assert main(["release", "ch99", "--check", "--root", str(ROOT)]) == 2
-    assert "no source folder solutions/ch99" in capsys.readouterr().out
+    assert "'ch99' is not a chapter of" in capsys.readouterr().out

@@ -18,8 +18,22 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--timeout", type=int, default=None, help="seconds per cell (default: nbgrader's Execute.timeout)")
 
 
+def _chapters(root: Path | None) -> list[str] | None:
+    """The chapter ids of the course map at `root` (or the nearest above the current folder)."""
+    from socklab.course import CourseError, find_root, load_course
+    root = root if root is not None else find_root(".")
+    if root is None or not (Path(root) / "course.toml").is_file():
+        return None  # a plain nbgrader course without a map: nbgrader's own folders decide
+    try:
+        return load_course(root=root).ids
+    except CourseError:
+        return None  # reported by `socklab release`; grading a folder nbgrader knows still works
+
+
 def grade_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("assignment", help="assignment name, e.g. ch03")
+    known = _chapters(None)
+    parser.add_argument("assignment", help="assignment (chapter) name: " +
+                        (", ".join(known) + " (from course.toml)" if known else "e.g. ch03"))
     parser.add_argument("--jobs", "-j", type=int, default=None, help="notebooks graded at once (default: cores)")
     parser.add_argument("--student", action="append", dest="students", metavar="ID",
                         help="grade only this student (repeatable); regrades just them")
@@ -35,6 +49,11 @@ def grade_run(args: argparse.Namespace) -> int:
     from .runner import grade
     from .sandbox import Limits
 
+    known = _chapters(args.root)
+    if known is not None and args.assignment not in known:
+        print(f"socklab grade: {args.assignment!r} is not a chapter of course.toml; chapters: {', '.join(known)}",
+              file=sys.stderr)
+        return 2
     limits = Limits(cell_timeout=args.timeout) if args.timeout else None
     try:
         report = grade(assignment=args.assignment, root=args.root, jobs=args.jobs, students=args.students,

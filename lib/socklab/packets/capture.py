@@ -9,19 +9,18 @@ from __future__ import annotations
 
 import os
 import socket
-import struct
 import threading
 import time
 from pathlib import Path
 from typing import NamedTuple
 
 from .guard import ensure_loopback_iface
+from .pcapfile import read_pcap, save_pcap
 
 __all__ = ["Record", "Capture", "capture", "load_pcap", "save_pcap", "read_pcap", "DATA_DIR"]
 
 DATA_DIR = Path(__file__).resolve().parents[1] / "data"
 _ETH_P_ALL, _PACKET_OUTGOING = 0x0003, 4
-_LINKTYPE_ETHERNET = 1
 
 
 class Record(NamedTuple):
@@ -122,16 +121,40 @@ def _capture_encoded(call: bytes, timeout: float):
     return [tuple(r) for r in records], result, calls
 
 
-def _without_old_connections(records) -> list[Record]:
-    """Drop TCP segments of connections opened before the capture (e.g. Jupyter's own kernel traffic)."""
+def _own_ports(calls) -> set[int]:
+    """Local ports of the sockets the experiment used (from socklab.trace's calls)."""
+    ports = set()
+    for call in calls:
+        local = call.get("local") if isinstance(call, dict) else getattr(call, "local", None)
+        if isinstance(local, tuple) and len(local) >= 2 and isinstance(local[1], int) and local[1]:
+            ports.add(local[1])
+    return ports
+
+
+def _own_traffic(records, calls) -> list[Record]:
+    """Keep only the experiment's own TCP connections and UDP datagrams on the shared loopback.
+
+    With the sockets' ports known (trace), a TCP/UDP packet stays when one of its ports is one
+    of them; other programs' connections, even ones opened during the capture, go. Without
+    them, connections opened before the capture (e.g. Jupyter's own) are dropped. Other
+    protocols (ICMP) are kept.
+    """
     from .timeline import _ip_parts, ports_of
+    own = _own_ports(calls)
     new_flows, keep = set(), []
     for r in records:
         parts = _ip_parts(r.raw)
-        if parts is None or parts[0] != 6 or len(parts[3]) < 14:
+        if parts is None or parts[0] not in (6, 17) or len(parts[3]) < 14:
             keep.append(r)
             continue
         sport, dport = ports_of(r.raw)
+        if own:
+            if sport in own or dport in own:
+                keep.append(r)
+            continue
+        if parts[0] == 17:
+            keep.append(r)
+            continue
         if parts[3][13] & 0x02:  # SYN: a connection that starts inside the capture
             new_flows.add(frozenset(((parts[1], sport), (parts[2], dport))))
         if frozenset(((parts[1], sport), (parts[2], dport))) in new_flows:
@@ -145,8 +168,9 @@ def capture(fn, *args, timeout: float = 5.0, tier: str | None = None, **kwargs) 
     `fn` may also be a scenario name such as ``"tcp-echo"`` (see socklab.packets.scenarios).
     In the namespace tier fn runs in a child process with its own private loopback, so it must
     be a module-level function (or a function from a notebook cell that uses only its arguments
-    and imports inside it). In the root tier the host's loopback is shared, so TCP connections
-    that were already open before fn started (Jupyter's own, for one) are left out.
+    and imports inside it). In the root tier the host's loopback is shared, so only the TCP
+    connections and UDP datagrams of the sockets fn used are kept (other programs' are left out,
+    and so is the traffic of a program fn starts, such as curl: capture it in the namespace tier).
     """
     from .tiers import resolve
     chosen = resolve(tier, needs=("namespace", "root"))
@@ -155,7 +179,7 @@ def capture(fn, *args, timeout: float = 5.0, tier: str | None = None, **kwargs) 
             from .scenarios import get_scenario
             fn = get_scenario(fn)
         records, result, calls = _capture_here(fn, args, kwargs, timeout)
-        records = _without_old_connections(records)
+        records = _own_traffic(records, calls)
     else:
         from .namespace import encode_call, run_in_namespace
         raw_records, result, calls = run_in_namespace(
@@ -165,48 +189,8 @@ def capture(fn, *args, timeout: float = 5.0, tier: str | None = None, **kwargs) 
     return Capture([Record(r.t - t0, r.raw) for r in records], tier=chosen, result=result, calls=calls)
 
 
-def _pcap_bytes(records) -> bytes:
-    out = [struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 262144, _LINKTYPE_ETHERNET)]
-    for r in records:
-        sec = int(r.t)
-        out.append(struct.pack("<IIII", sec, int(round((r.t - sec) * 1e6)) % 1000000, len(r.raw), len(r.raw)))
-        out.append(r.raw)
-    return b"".join(out)
-
-
-def save_pcap(records, path) -> Path:
-    """Write records (or a Capture) to a classic libpcap file that Wireshark/tcpdump can open."""
-    path = Path(path)
-    path.write_bytes(_pcap_bytes(getattr(records, "records", records)))
-    return path
-
-
-def read_pcap(path) -> list[Record]:
-    """Records of a classic libpcap file (Ethernet link type), times relative to the first packet."""
-    data = Path(path).read_bytes()
-    if len(data) < 24:
-        raise ValueError(f"{path} is not a pcap file (too short) / pcap 파일이 아닙니다")
-    magic = data[:4]
-    formats = {b"\xd4\xc3\xb2\xa1": ("<", 1e-6), b"\xa1\xb2\xc3\xd4": (">", 1e-6),
-               b"\x4d\x3c\xb2\xa1": ("<", 1e-9), b"\xa1\xb2\x3c\x4d": (">", 1e-9)}
-    if magic not in formats:
-        raise ValueError(f"{path} is not a classic pcap file (pcapng is not supported) / pcap 파일이 아닙니다")
-    endian, unit = formats[magic]
-    linktype = struct.unpack(endian + "I", data[20:24])[0]
-    if linktype != _LINKTYPE_ETHERNET:
-        raise ValueError(f"{path}: link type {linktype} is not Ethernet (1)")
-    records, off, first = [], 24, None
-    while off + 16 <= len(data):
-        sec, frac, incl, _orig = struct.unpack(endian + "IIII", data[off:off + 16])
-        t = sec + frac * unit
-        first = t if first is None else first
-        records.append(Record(round(t - first, 9), data[off + 16:off + 16 + incl]))
-        off += 16 + incl
-    return records
-
-
 def load_pcap(name_or_path) -> "Capture":
-    """Load a shipped capture by name ('tcp-echo', 'ping') or any .pcap path as a Capture.
+    """Load a shipped capture by name ('tcp-echo', 'ping') or any .pcap/.pcapng path as a Capture.
 
     >>> load_pcap("tcp-echo").flags()[:3]
     ['S', 'SA', 'A']

@@ -79,8 +79,25 @@ def _as_bytes(packet) -> bytes:
     return packet if isinstance(packet, (bytes, bytearray, memoryview)) else bytes(packet)
 
 
+def _shown_fields(layer) -> list[str]:
+    """The fields scapy's ``show()`` lists for this layer: conditional ones only when they apply."""
+    from scapy.fields import ConditionalField
+    names, fields = [], list(layer.fields_desc)
+    while fields:
+        f = fields.pop(0)
+        if isinstance(f, ConditionalField) and not f._evalcond(layer):
+            continue  # e.g. an echo request has no timestamp, gateway or address-mask fields
+        if hasattr(f, "fields"):  # a group of sub-fields, shown one by one
+            fields[0:0] = [x for x in f.fields if hasattr(layer, x.name)]
+            continue
+        names.append(f.name)
+    return names
+
+
 def dissect(packet) -> dict:
     """Fields of every layer of a packet (raw bytes or scapy packet) as ``{layer: {field: value}}``.
+
+    The same fields, in the same order, as scapy's ``show()``: only those the packet has.
 
     >>> d = dissect(icmp_echo_request_bytes_example())
     >>> d["IP"]["proto"], d["ICMP"]["type"], d["ICMP"]["id"]
@@ -97,7 +114,7 @@ def dissect(packet) -> dict:
         if name == "Raw":
             layers["Raw"] = {"load": bytes(layer.load)}
         else:
-            layers[name] = {f.name: layer.getfieldval(f.name) for f in layer.fields_desc}
+            layers[name] = {f: layer.getfieldval(f) for f in _shown_fields(layer)}
         layer = layer.payload if layer.payload else None
     return layers
 

@@ -1,6 +1,6 @@
 """A TCP exchange as a timeline: SYN, SYN-ACK, ACK, data (PSH), FIN/ACK with ports and seq/ack.
 
-Sequence numbers are shown relative to each side's first (SYN) number, as Wireshark does, so
+Sequence numbers are shown relative to each connection's own first (SYN) numbers, as Wireshark does, so
 a handshake reads ``seq=0``, ``seq=0 ack=1``, ``seq=1 ack=1``. pair_with_trace() puts the
 socket calls from socklab.trace next to the packets they caused (connect() -> SYN, ...).
 """
@@ -23,7 +23,11 @@ _NAMES = {"S": "SYN", "SA": "SYN-ACK", "A": "ACK", "PA": "PSH,ACK", "FA": "FIN,A
 
 
 class Segment(NamedTuple):
-    """One TCP segment with absolute and relative sequence numbers."""
+    """One TCP segment with absolute and relative sequence numbers.
+
+    ``stream`` numbers the connection (0, 1, ... in order of appearance), like Wireshark's
+    ``tcp.stream``; relative numbers count from that connection's own first (SYN) numbers.
+    """
 
     t: float
     src: str
@@ -37,6 +41,7 @@ class Segment(NamedTuple):
     rel_ack: int
     length: int
     payload: bytes
+    stream: int = 0
 
 
 def flag_names(flags: str) -> str:
@@ -68,8 +73,15 @@ def ports_of(raw: bytes) -> tuple[int, ...]:
 
 
 def tcp_segments(records, *, port: int | None = None) -> list[Segment]:
-    """TCP segments of captured records in order; seq/ack also relative to each side's SYN."""
-    raw_segments = []
+    """TCP segments of captured records in order; seq/ack also relative to each connection's first numbers.
+
+    A connection is its pair of endpoints, and a new SYN on a pair whose earlier connection
+    used another initial sequence number starts a new one (a port reused), as in Wireshark.
+    """
+    streams: dict[frozenset, int] = {}   # endpoint pair -> its current stream number
+    base: dict[tuple, int] = {}          # (stream, (ip, port)) -> first seq that side sent
+    syn_seq: dict[int, int] = {}         # stream -> the client's SYN seq (to spot a reused port)
+    out, count = [], 0
     for rec in records:
         t, raw = rec[0], rec[1]
         parts = _ip_parts(raw)
@@ -77,22 +89,23 @@ def tcp_segments(records, *, port: int | None = None) -> list[Segment]:
             continue
         _, src, dst, tcp = parts
         sport, dport, seq, ack, off_flags = struct.unpack("!HHIIH", tcp[:14])
-        if port is not None and port not in (sport, dport):
-            continue
         bits = off_flags & 0xFF
         flags = "".join(f for f in _FLAG_ORDER if bits & _FLAG_BITS[f])
         payload = tcp[(off_flags >> 12) * 4:]
-        raw_segments.append((t, src, sport, dst, dport, flags, seq, ack, payload))
-    isn: dict[tuple, int] = {}
-    for _t, src, sport, _dst, _dport, flags, seq, _ack, _p in raw_segments:
-        if "S" in flags or (src, sport) not in isn:
-            isn.setdefault((src, sport), seq)
-    out = []
-    for t, src, sport, dst, dport, flags, seq, ack, payload in raw_segments:
-        rel_seq = (seq - isn[(src, sport)]) & 0xFFFFFFFF
-        peer = isn.get((dst, dport))
+        pair = frozenset(((src, sport), (dst, dport)))
+        stream = streams.get(pair)
+        if stream is None or (flags == "S" and syn_seq.get(stream, seq) != seq):
+            stream = streams[pair] = count
+            count += 1
+        if flags == "S":
+            syn_seq.setdefault(stream, seq)
+        me, peer = base.setdefault((stream, (src, sport)), seq), base.get((stream, (dst, dport)))
+        if port is not None and port not in (sport, dport):
+            continue
+        rel_seq = (seq - me) & 0xFFFFFFFF
         rel_ack = (ack - peer) & 0xFFFFFFFF if "A" in flags and peer is not None else 0
-        out.append(Segment(t, src, sport, dst, dport, flags, seq, ack, rel_seq, rel_ack, len(payload), payload))
+        out.append(Segment(t, src, sport, dst, dport, flags, seq, ack, rel_seq, rel_ack, len(payload), payload,
+                           stream))
     return out
 
 
@@ -154,28 +167,36 @@ def _port(addr):
     return addr[1] if isinstance(addr, tuple) and len(addr) >= 2 and isinstance(addr[1], int) else None
 
 
+def _between(s: Segment, sender, receiver) -> bool:
+    """Whether `s` went from port `sender` to port `receiver` (an unknown end matches anything)."""
+    return (sender is None or s.sport == sender) and (receiver is None or s.dport == receiver)
+
+
 def pair_with_trace(segments: list[Segment], calls) -> list[tuple[object, int]]:
     """Pair socket calls with the segment each caused: (call, index into segments).
 
     connect() -> the client's SYN; accept() -> the ACK that completes the handshake;
     send/sendall -> the next data segment from that socket; shutdown/close -> its FIN.
+    Both ends of a call must match, so with many clients each call lands in its own connection.
     """
     pairs, used = [], set()
     for call in calls:
         op = _get(call, "op")
         local, peer = _port(_get(call, "local")), _port(_get(call, "peer"))
+        if local is None and peer is None:
+            continue
         for i, s in enumerate(segments):
             if i in used and op != "accept":
                 continue
             if op == "connect":
-                hit = s.flags == "S" and (s.sport == local or (local is None and s.dport == peer))
-            elif op == "accept":
+                hit = s.flags == "S" and _between(s, local, peer)
+            elif op == "accept":  # the listener's call: its peer is the client that sent the last ACK
                 hit = (s.flags == "A" and s.rel_seq == 1 and s.rel_ack == 1 and s.length == 0
-                       and (s.dport == local or s.sport == peer))
+                       and _between(s, peer, local))
             elif op in ("send", "sendall", "sendto"):
-                hit = s.length > 0 and s.sport == local
+                hit = local is not None and s.length > 0 and _between(s, local, peer)
             elif op in ("shutdown", "close"):
-                hit = "F" in s.flags and s.sport == local
+                hit = local is not None and "F" in s.flags and _between(s, local, peer)
             else:
                 hit = False
             if hit:
@@ -194,14 +215,13 @@ def timeline_figure(records, *, port: int | None = None, calls=()):
     from matplotlib.figure import Figure
 
     segs = tcp_segments(records, port=port)
-    conns = [(s.sport, s.dport) for s in segs if s.flags == "S"]
-    if conns:  # one connection per picture
-        cport, sport_ = conns[0] if port is None else next((c for c in conns if port in c), conns[0])
-        segs = [s for s in segs if {s.sport, s.dport} == {cport, sport_}]
     if not segs:
         raise ValueError("no TCP segments to draw / 그릴 TCP 세그먼트가 없습니다")
-    client = (segs[0].src, segs[0].sport) if segs[0].flags == "S" or not conns else (segs[0].src, cport)
-    server = (segs[0].dst, segs[0].dport) if client == (segs[0].src, segs[0].sport) else (segs[0].src, segs[0].sport)
+    syns = [s for s in segs if s.flags == "S"]
+    stream = syns[0].stream if syns else segs[0].stream
+    segs = [s for s in segs if s.stream == stream]  # one connection per picture
+    opener = syns[0] if syns else segs[0]  # the side that sent the SYN is the client
+    client, server = (opener.src, opener.sport), (opener.dst, opener.dport)
     n = len(segs)
     fig = Figure(figsize=(9, 1.2 + 0.45 * n))
     ax = fig.add_subplot()
