@@ -58,8 +58,9 @@ def _login_and_spawn(url: str, user: str, password: str, timeout: float = 180) -
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
-            with jar.open(f"{url}/user/{user}/api/status", timeout=10) as resp:
-                if resp.status == 200 and "/user/" in resp.geturl():
+            # The lab page itself, through the OAuth redirects: the server is up when we land on it.
+            with jar.open(f"{url}/user/{user}/lab", timeout=10) as resp:
+                if resp.status == 200 and f"/user/{user}/lab" in resp.geturl() and "/hub/" not in resp.geturl():
                     return time.perf_counter() - t0
         except OSError:
             pass
