@@ -85,7 +85,8 @@ def _run_all(plan, user: str) -> dict:
     work = pathlib.Path(pwd.getpwnam(user).pw_dir) / "bench-03.1.ipynb"
     shutil.copy2(NOTEBOOK, work)
     os.chown(work, pwd.getpwnam(user).pw_uid, pwd.getpwnam(user).pw_gid)
-    proc = subprocess.run(["runuser", "-u", user, "--", str(plan.prefix / "bin" / "python"), "-c", _RUNNER, str(work)],
+    proc = subprocess.run([shutil.which("runuser") or "/usr/sbin/runuser", "-u", user, "--",
+                           str(plan.prefix / "bin" / "python"), "-c", _RUNNER, str(work)],
                           capture_output=True, text=True, timeout=300, cwd=str(work.parent),
                           env={"HOME": str(work.parent), "PATH": f"{plan.prefix / 'bin'}:/usr/bin:/bin"})
     if proc.returncode != 0:

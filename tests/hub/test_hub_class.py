@@ -6,7 +6,6 @@ cost ~30 s; doing it once keeps the suite fast).
 from __future__ import annotations
 
 import csv
-import json
 import os
 import pathlib
 import time
@@ -109,6 +108,10 @@ def test_a_class_fetches_submits_and_gets_only_its_own_feedback(hub, browser):
     assert scores[blank] == 0, scores
     _ok(as_user(plan, teacher, "nbgrader", "release_feedback", "ch03", cwd=course), "release_feedback")
 
+    # A running kernel, to prove stopping the hub ends kernels too.
+    started = api(pages[blank], hub, blank, "POST", "kernels", {"name": "python3"})
+    assert started.status == 201, started.text()[:300]
+
     # Each student fetches their feedback in their lab and sees their own score, nobody else's.
     for student, page in pages.items():
         row = page.locator("#submitted_assignments_list .list_item", has_text="ch03").first
@@ -126,4 +129,9 @@ def test_a_class_fetches_submits_and_gets_only_its_own_feedback(hub, browser):
             assert other == student or other not in text
         assert "BEGIN HIDDEN TESTS" not in page.content()
         page.context.close()
-    json.dumps(scores)  # the scores are plain numbers (what the CSV and gradebook hold)
+
+    # Stopping the hub leaves nothing: hub, proxy, every user server and kernel, checked by PID.
+    assert any(p != hub.process.pid for p in hub.pids())
+    hub.stop()
+    assert hub.pids() == [], hub.pids()
+    assert not (plan.hubdir / "socklab-hub.json").exists()
