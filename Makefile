@@ -11,7 +11,7 @@ export PATH := $(abspath $(BIN)):$(PATH)
 
 help:
 	@echo "make lab             JupyterLab on the course (student view, notebooks/)"
-	@echo "make lab-instructor  JupyterLab on solutions/ with formgrader"
+	@echo "make lab-instructor  JupyterLab on solutions/ (.md sources open as notebooks) with formgrader"
 	@echo "make hub             (root) a class on JupyterHub, 127.0.0.1 only: STUDENTS=alice,bob"
 	@echo "make test            create/update .venv and run every test"
 	@echo "make release         build solutions/*.ipynb from the .md sources, then notebooks/ (nbgrader)"

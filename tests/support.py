@@ -25,3 +25,26 @@ def require_tool(name: str, package: str) -> str:
     if not path:
         strict_skip(f"{name} is missing: `apt-get install -y {package}` (.ci/run installs it)")
     return path
+
+
+REPO = __import__("pathlib").Path(__file__).resolve().parents[1]
+# What a course is, to `socklab release`, `socklab grade` and the lab: map, configs, sources, release.
+COURSE_FILES = ("course.toml", "jupytext.toml", "nbgrader_config.py", "README.md", "grader/nbgrader_config.py")
+COURSE_FOLDERS = ("solutions", "notebooks")
+
+
+def copy_course(dst, source=REPO):
+    """A scratch copy of the course at `dst` (never the repository's own files); returns its path."""
+    import pathlib
+    import shutil
+
+    dst, source = pathlib.Path(dst), pathlib.Path(source)
+    for name in COURSE_FILES:
+        if (source / name).is_file():
+            (dst / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source / name, dst / name)
+    for folder in COURSE_FOLDERS:
+        if (source / folder).is_dir():
+            shutil.copytree(source / folder, dst / folder,
+                            ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
+    return dst

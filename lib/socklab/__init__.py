@@ -11,15 +11,16 @@ import importlib
 __version__ = "0.1.0"
 
 # What notebooks and grade cells use (``socklab.<name>`` imports it on first use).
-__all__ = ["clients", "env", "eventlog", "p2p", "packets", "ports", "servers", "snmp", "testing", "trace",
-           "widgets"]
+__all__ = ["addresses", "clients", "env", "eventlog", "faults", "figures", "lossy", "p2p", "packets", "ports",
+           "protocols", "rdt", "relay", "servers", "slowpeer", "snmp", "tcpstate", "testing", "trace", "widgets"]
 
 # Machinery behind the `socklab` command and `make lab`; importable, but not part of the course API.
 _TOOLS = ("cli", "course", "grading", "lab", "release", "sources")
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # editors and type checkers see the modules; at run time __getattr__ loads them
-    from socklab import clients, env, eventlog, p2p, packets, ports, servers, snmp, testing, trace, widgets
+    from socklab import (addresses, clients, env, eventlog, faults, figures, lossy, p2p, packets, ports, protocols,
+                         rdt, relay, servers, slowpeer, snmp, tcpstate, testing, trace, widgets)
 
 
 def __getattr__(name):

@@ -230,3 +230,15 @@ def udp_echo_server(*, name: str = "udp-echo", timeout: float = 5.0) -> Server:
     b'hi'
     """
     return serve_udp(lambda data, addr: data, name=name, timeout=timeout)
+
+
+def udp_ping_server(*, name: str = "udp-ping", timeout: float = 5.0) -> Server:
+    """Kurose & Ross's UDP ping server: every datagram comes back in capitals (``ping 1`` → ``PING 1``).
+    Put a :func:`socklab.lossy.channel` in front of it to lose, delay or duplicate pings.
+
+    >>> with udp_ping_server(name="doc-udp-ping") as srv:
+    ...     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.settimeout(2)
+    ...     _ = s.sendto(b"ping 1 0.5", srv.address); print(s.recvfrom(100)[0]); s.close()
+    b'PING 1 0.5'
+    """
+    return serve_udp(lambda data, addr: data.upper(), name=name, timeout=timeout)

@@ -3,10 +3,13 @@
 Two lanes, Server and Client; one row per call; arrows join the two ends of each connection:
 connect -> accept, send -> the recv that got its first byte, close/shutdown -> the EOF it caused.
 Uses matplotlib.figure.Figure directly (no pyplot state), so it works with the Agg backend.
+Titles and lane names are Korean + English when a Hangul font is installed, English otherwise.
 """
 from __future__ import annotations
 
 from matplotlib.figure import Figure
+
+from socklab._figures import font_context, ko_en
 
 LANE_X = {"server": 0.3, "client": 0.7}
 COLOURS = {"socket": "#777777", "bind": "#1f77b4", "listen": "#1f77b4", "accept": "#2ca02c", "connect": "#2ca02c",
@@ -46,7 +49,7 @@ def _arrows(calls) -> list[tuple[int, int, str]]:
             if options:
                 j = min(options, key=lambda j: abs(j - i))
                 used.add(j)
-                arrows.append((i, j, "connect (SYN)"))
+                arrows.append((i, j, ko_en("연결 요청", "connect (SYN)", " ")))
     # data: by byte position, each send points at the recv that got its first byte
     ends: dict[tuple, list[int]] = {}
     for i, c in enumerate(calls):
@@ -77,12 +80,20 @@ def _arrows(calls) -> list[tuple[int, int, str]]:
                       and _faces(c, d)), None)
             if j is not None:
                 used.add(j)
-                arrows.append((i, j, "FIN → EOF"))
+                arrows.append((i, j, ko_en("송신 종료", "FIN → EOF", " ")))
     return arrows
 
 
-def draw(calls, *, max_calls: int = 60) -> Figure:
+LANE_NAMES = {"server": ("서버", "Server"), "client": ("클라이언트", "Client")}
+
+
+def draw(calls, *, max_calls: int = 60, title: str | None = None) -> Figure:
     """Return a Figure with the sequence diagram of ``calls`` (a list of trace.Call)."""
+    with font_context():
+        return _draw(calls, max_calls=max_calls, title=title)
+
+
+def _draw(calls, *, max_calls: int, title: str | None) -> Figure:
     shown = calls[:max_calls]
     n = max(len(shown), 1)
     fig = Figure(figsize=(9, 1.6 + 0.32 * n))
@@ -92,7 +103,7 @@ def draw(calls, *, max_calls: int = 60) -> Figure:
     ax.axis("off")
     for role, x in LANE_X.items():
         ax.plot([x, x], [-0.9, n], color="#bbbbbb", linewidth=1.5, zorder=0)
-        ax.text(x, -1.2, role.capitalize(), ha="center", va="center", fontsize=12, fontweight="bold",
+        ax.text(x, -1.2, ko_en(*LANE_NAMES[role], " "), ha="center", va="center", fontsize=12,
                 bbox=dict(boxstyle="round", facecolor="#eeeeee", edgecolor="#999999"))
     for i, c in enumerate(shown):
         x = LANE_X.get(c.role, LANE_X["client"])
@@ -112,7 +123,8 @@ def draw(calls, *, max_calls: int = 60) -> Figure:
         ax.text(0.5, n, f"... {len(calls) - len(shown)} more call(s) not drawn (see .text())", ha="center",
                 fontsize=8, color="#777777")
     if not calls:
-        ax.text(0.5, 0, "no socket calls recorded", ha="center", fontsize=10, color="#777777")
-    ax.set_title("socket calls, top to bottom in time order", fontsize=10)
+        ax.text(0.5, 0, ko_en("기록된 소켓 호출이 없습니다", "no socket calls recorded", " / "), ha="center", fontsize=10, color="#777777")
+    ax.set_title(title or ko_en("소켓 호출 순서 (위에서 아래로 시간 순)", "socket calls, top to bottom in time order"),
+                 fontsize=10)
     fig.tight_layout()
     return fig

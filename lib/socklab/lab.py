@@ -211,6 +211,8 @@ def start_lab(
     state_dir = Path(state_dir or root / ".jupyter-runtime").resolve()
     token = token or secrets.token_hex(24)
     env = lab_env(state_dir, token=token)
+    if mode == "instructor":
+        _open_sources_as_notebooks(Path(env["JUPYTER_CONFIG_DIR"]))
     _ensure_exchange(root)
     log_file = None
     if log_path is not None:
@@ -235,6 +237,20 @@ def start_lab(
         server.stop()
         raise
     return server
+
+
+# Instructor mode: a double-click on solutions/chNN/NN.M-title.md (the MyST text source) opens it as
+# a notebook through jupytext, so the Create Assignment panel edits its nbgrader metadata and
+# saving writes the .md (never a paired .ipynb: see jupytext.toml at the course root).
+_INSTRUCTOR_VIEWERS = {"@jupyterlab/docmanager-extension:plugin": {
+    "defaultViewers": {"markdown": "Jupytext Notebook", "myst": "Jupytext Notebook"}}}
+
+
+def _open_sources_as_notebooks(config_dir: Path) -> None:
+    path = config_dir / "labconfig" / "default_setting_overrides.json"
+    overrides = json.loads(path.read_text()) if path.is_file() else {}
+    overrides.update(_INSTRUCTOR_VIEWERS)
+    path.write_text(json.dumps(overrides, indent=2) + "\n")
 
 
 def _ensure_exchange(root: Path) -> None:
@@ -359,6 +375,7 @@ def run(args: argparse.Namespace) -> int:
     print(f"  브라우저에서 이 주소를 여세요:\n\n    {server.lab_url}\n")
     if args.mode == "instructor":
         print(f"  Formgrader (nbgrader):\n\n    {server.url('formgrader')}\n")
+        print("  Sources: double-click solutions/chNN/*.md (opens as a notebook); after saving, `make release`.\n")
     if log_path is not None:
         print(f"  JupyterLab log: {log_path}")
     print("  Stop with Ctrl-C. / 끝내려면 Ctrl-C.")

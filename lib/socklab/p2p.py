@@ -169,11 +169,12 @@ class ExchangeResult:
 
 
 def exchange(run_peer, *, student: list[int], references: list[list[int]], chunk_size: int = 1000,
-             timeout: float = 5.0) -> ExchangeResult:
+             timeout: float = 5.0, idle: tuple[int, ...] = ()) -> ExchangeResult:
     """Run the student's ``run_peer(listener, chunks, n_chunks, peers)`` against reference peers.
 
     `student` lists the chunk numbers the student's peer starts with, `references` those of each
-    reference peer. Reference peers also download what they lack, from the student too.
+    reference peer. Reference peers also download what they lack, from the student too, except the
+    ones whose index is in `idle`: they only answer (an empty idle peer answers HAVE with b"\\n").
     """
     from socklab.testing import call_with_timeout
 
@@ -192,11 +193,14 @@ def exchange(run_peer, *, student: list[int], references: list[list[int]], chunk
         refs = [peer({i: pieces[i] for i in held}, n_chunks, name=f"p2p-ref-{k}") for k, held in enumerate(references)]
         deadline = start + timeout
         for k, ref in enumerate(refs):
+            if k in idle:
+                continue
             ref.start_fetching([me] + [r.address for j, r in enumerate(refs) if j != k], deadline=deadline)
         got = call_with_timeout(run_peer, listener, {i: pieces[i] for i in student}, n_chunks,
                                 [r.address for r in refs], timeout=timeout)
-        for ref in refs:
-            ref.complete.wait(max(0.0, deadline - time.monotonic()))
+        for k, ref in enumerate(refs):
+            if k not in idle:
+                ref.complete.wait(max(0.0, deadline - time.monotonic()))
         served = sum(1 for r in refs for src in r.got_from.values() if src == me)
         return ExchangeResult(file=data, student_file=got, reference_complete=[r.complete.is_set() for r in refs],
                               served_by_student=served, elapsed=time.monotonic() - start,

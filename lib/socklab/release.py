@@ -69,7 +69,8 @@ SOURCE_IGNORE = "[0-9][0-9].[0-9]*.md"
 def normalise_notebook(text: str) -> str:
     """A notebook's JSON with outputs and execution counts stripped, written as nbformat does.
 
-    nbgrader metadata and tags are kept: they are what makes the notebook gradable.
+    nbgrader metadata and tags are kept: they are what makes the notebook gradable. Jupytext's
+    metadata (pairing) is dropped.
 
     >>> nb = '{"cells": [{"cell_type": "code", "execution_count": 3, "metadata": {}, "outputs": [1], "source": "x"}],'
     >>> nb += ' "metadata": {}, "nbformat": 4, "nbformat_minor": 5}'
@@ -97,6 +98,9 @@ def normalise_notebook(text: str) -> str:
         cell.get("metadata", {}).pop("execution", None)
         cell.get("metadata", {}).pop("collapsed", None)
     nb.get("metadata", {}).pop("widgets", None)
+    # A jupytext pairing in a released notebook would make JupyterLab reload the text twin (the
+    # solutions) into a student's copy (jupytext#157): generated notebooks never carry one.
+    nb.get("metadata", {}).pop("jupytext", None)
     return json.dumps(nb, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
 
 
@@ -171,9 +175,16 @@ def _build_sources(root: pathlib.Path, chapter, into: pathlib.Path, report: Rele
             raise ReleaseError(f"{nb.source} is missing: course.toml lists notebook {nb.file!r} in {chapter.id}; "
                                f"write its text source (see the README, 'Adding an exercise') or remove the block")
         try:
-            data = build_notebook(md).encode("utf-8")
+            text = build_notebook(md)
         except SourceError as exc:
             raise ReleaseError(str(exc)) from None
+        points = sum(c["metadata"].get("nbgrader", {}).get("points", 0) for c in json.loads(text)["cells"]
+                     if c["metadata"].get("nbgrader", {}).get("grade"))
+        if points != nb.points:
+            raise ReleaseError(f"{nb.source}: its grade cells add up to {points:g} points but course.toml says "
+                               f"points = {nb.points} for {nb.file!r}: make them agree (edit course.toml or the cells)")
+        data = text.encode("utf-8")
+        _refuse_hand_edits(root / nb.solution, md, data)
         (into / f"{nb.file}.ipynb").write_bytes(data)
         _sync(report, nb.solution, root / nb.solution, data, check)
     for stray in sorted(folder.glob("*.ipynb")):
@@ -181,6 +192,29 @@ def _build_sources(root: pathlib.Path, chapter, into: pathlib.Path, report: Rele
             report.removed.append(f"solutions/{chapter.id}/{stray.name}")
             if not check:
                 stray.unlink()
+
+
+def _refuse_hand_edits(built: pathlib.Path, md: pathlib.Path, data: bytes) -> None:
+    """A built .ipynb changed after its .md (edited by hand, e.g. opened as .ipynb in the lab) would
+    be overwritten: stop and say how to keep or drop those changes instead."""
+    if not built.is_file() or built.stat().st_mtime_ns <= md.stat().st_mtime_ns or built.read_bytes() == data:
+        return
+    if _content(built.read_bytes()) == _content(data):
+        return  # same cells, other ids or notebook metadata (e.g. `jupytext --to ipynb`): nothing is lost
+    rel = built.relative_to(md.parents[2]).as_posix()
+    raise ReleaseError(
+        f"{rel} was changed after its text source {md.name} and differs from what the .md builds: a release "
+        f"would overwrite those changes. Keep them: `jupytext --to md:myst {rel}` (writes the .md from it), "
+        f"then release again. Drop them: delete {rel}. The .md is the source; edit it, not the .ipynb.")
+
+
+def _content(data: bytes):
+    """What an author wrote in a notebook: each cell's type, source and metadata (not ids, not outputs)."""
+    try:
+        cells = json.loads(data).get("cells", [])
+    except (ValueError, AttributeError):
+        return None
+    return [(c.get("cell_type"), "".join(c.get("source", "")), c.get("metadata", {})) for c in cells]
 
 
 def release(*, root: str | pathlib.Path = ".", assignments: list[str] | None = None,

@@ -31,7 +31,7 @@ from socklab.eventlog import PREVIEW, Event, EventLog, _conn_info, _LoggedConn
 
 __all__ = ["Server", "ServerError", "Event", "EventLog", "serve_tcp", "serve_udp", "stop_all", "running",
            "echo_server", "web_server", "recording_server", "RecordingServer", "udp_echo_server",
-           "DEFAULT_PAGE"]
+           "DEFAULT_PAGE", "udp_ping_server"]
 
 HOST = "127.0.0.1"
 JOIN_WAIT = 1.0  # bounded wait for connection threads when stopping
@@ -371,7 +371,7 @@ def stop_all() -> int:
 atexit.register(stop_all)
 
 _BUILTINS = ("DEFAULT_PAGE", "RecordingServer", "echo_server", "recording_server", "udp_echo_server",
-             "web_server")
+             "web_server", "udp_ping_server")
 
 
 def __getattr__(name: str):

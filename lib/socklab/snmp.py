@@ -17,6 +17,7 @@ noError room 101
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import ipaddress
 import itertools
 import socket
@@ -32,7 +33,7 @@ from socklab import servers
 from socklab.packets.guard import ensure_loopback
 
 __all__ = ["SYS_DESCR", "SYS_UPTIME", "SYS_CONTACT", "SYS_NAME", "SYS_LOCATION", "ERRORS", "agent", "agents",
-           "get", "get_next", "walk", "set_value", "poll", "encode_value", "decode_value", "get_request"]
+           "get", "get_next", "walk", "set_value", "poll", "encode_value", "decode_value", "get_request", "Field", "fields"]
 
 #: Well-known OIDs of the system group (MIB-2).
 SYS_DESCR = "1.3.6.1.2.1.1.1.0"
@@ -246,21 +247,51 @@ def _set(mib: _Mib, keys: list, varbinds: list, may_write: bool) -> tuple[str, i
     return "noError", 0
 
 
+def _stale(data: bytes, mib: dict[str, object], writable, community: str, write_community: str | None) -> bytes | None:
+    """A response to request id - 1 with decoy values: what a late reply to an earlier request looks like."""
+    try:
+        request = SNMP(data)
+        older = SNMP(version=request.version, community=request.community,
+                     PDU=SNMPget(id=(int(request.PDU.id.val) - 1) % 2**31, varbindlist=request.PDU.varbindlist))
+    except Exception:
+        return None
+    decoy = {oid: ("stale-" + v if isinstance(v, str) else v + 1000 if isinstance(v, int) else v)
+             for oid, v in mib.items()}
+    return _answer(bytes(older), _Mib(decoy, writable), community, write_community)
+
+
 def agent(mib: dict[str, object], *, community: str = "public", writable=(), write_community: str | None = "private",
-          silent: bool = False, name: str | None = None, timeout: float = 5.0) -> servers.Server:
+          silent: bool = False, name: str | None = None, timeout: float = 5.0,
+          stale_first: bool = False) -> servers.Server:
     """Start an SNMP v1/v2c agent on 127.0.0.1 (UDP, free port) serving the OIDs in `mib`.
 
     GET/GETNEXT/GETBULK with `community` or `write_community`; SET with `write_community` on the
     OIDs in `writable`. ``silent=True`` makes an agent that never answers (a node that is down).
+    ``stale_first=True`` first sends a response to an *older* request id (with decoy values), then
+    the right one, as when a late reply to an earlier, timed-out request arrives: a manager must
+    match ids. ``.datagrams`` keeps the first 100 datagrams that arrived (for byte maps).
     Returns a socklab Server: ``.address`` to poll, ``.log`` to see what arrived, ``.stop()``,
     ``.mib()`` for the current values.
     """
     table = _Mib(mib, writable)
 
+    received: list[bytes] = []
+
     def handle(data: bytes, addr: tuple) -> bytes | None:
-        return None if silent else _answer(data, table, community, write_community)
+        if len(received) < 100:
+            received.append(bytes(data))  # what really arrived, for byte maps (figures.snmp_byte_map)
+        if silent:
+            return None
+        reply = _answer(data, table, community, write_community)
+        if reply is not None and stale_first:
+            stale = _stale(data, mib, writable, community, write_community)
+            if stale is not None:
+                server._sock.sendto(stale, addr)  # same source address as the real reply
+        return reply
 
     server = servers.serve_udp(handle, name=name, timeout=timeout)
+    server.datagrams = received  # type: ignore[attr-defined]
+
     def current() -> dict:
         with table.lock:
             return {_text(k): table.values[k] for k in table.order}
@@ -270,9 +301,11 @@ def agent(mib: dict[str, object], *, community: str = "public", writable=(), wri
 
 
 def agents(mibs: list[dict[str, object]], *, silent: tuple[int, ...] = (), community: str = "public",
-           prefix: str = "agent") -> list[servers.Server]:
-    """Several agents at once; the ones whose index is in `silent` never answer."""
-    return [agent(mib, community=community, silent=i in silent, name=f"{prefix}-{i}") for i, mib in enumerate(mibs)]
+           prefix: str = "agent", stale_first: tuple[int, ...] = ()) -> list[servers.Server]:
+    """Several agents at once; the ones whose index is in `silent` never answer, those in
+    `stale_first` send a late reply to an older request id before the right one."""
+    return [agent(mib, community=community, silent=i in silent, name=f"{prefix}-{i}", stale_first=i in stale_first)
+            for i, mib in enumerate(mibs)]
 
 
 # -- manager ----------------------------------------------------------------------------------
@@ -356,3 +389,87 @@ def set_value(address: tuple[str, int], oid: str, value, *, community: str = "pr
 def poll(addresses: list[tuple[str, int]], oid: str, *, community: str = "public", timeout: float = 0.5) -> dict:
     """Reference manager: GET `oid` from every agent; silent agents map to None."""
     return {tuple(a): get(tuple(a), oid, community=community, timeout=timeout) for a in addresses}
+
+
+# -- the bytes of a message, field by field (BER: tag, length, value) ----------------------------
+_TAGS = {0x02: "INTEGER", 0x04: "OCTET STRING", 0x05: "NULL", 0x06: "OBJECT IDENTIFIER", 0x30: "SEQUENCE",
+         0x43: "TimeTicks", 0xA0: "GetRequest-PDU", 0xA1: "GetNextRequest-PDU", 0xA2: "Response-PDU",
+         0xA3: "SetRequest-PDU", 0x80: "noSuchObject", 0x81: "noSuchInstance", 0x82: "endOfMibView"}
+# What each position means in an SNMPv1/v2c message (RFC 3416): path of child indexes -> name.
+_ROLES = {(0,): "message", (0, 0): "version", (0, 1): "community", (0, 2): "PDU", (0, 2, 0): "request-id",
+          (0, 2, 1): "error-status", (0, 2, 2): "error-index", (0, 2, 3): "variable-bindings"}
+_VERSIONS = {0: "SNMPv1", 1: "SNMPv2c", 3: "SNMPv3"}
+
+
+@dataclasses.dataclass(frozen=True)
+class Field:
+    """One BER element: where it starts, how long its header (tag+length) and value are, what it is."""
+
+    offset: int
+    header: int
+    length: int
+    tag: int
+    type: str
+    role: str
+    depth: int
+    value: object
+
+    @property
+    def end(self) -> int:
+        return self.offset + self.header + self.length
+
+
+def _oid_text(raw: bytes) -> str:
+    parts, n = [raw[0] // 40, raw[0] % 40], 0
+    for b in raw[1:]:
+        n = (n << 7) | (b & 0x7F)
+        if not b & 0x80:
+            parts.append(n)
+            n = 0
+    return ".".join(map(str, parts))
+
+
+def fields(data: bytes) -> list[Field]:
+    """Walk an SNMP message's BER encoding: every element, outermost first, with its role.
+
+    >>> [(f.role, f.value) for f in fields(get_request(SYS_NAME, request_id=7))][1:5]
+    [('version', 'SNMPv2c'), ('community', 'public'), ('PDU', None), ('request-id', 7)]
+    >>> [(f.role, f.value) for f in fields(get_request(SYS_NAME, request_id=7))][-2:]
+    [('name (OID)', '1.3.6.1.2.1.1.5.0'), ('value', None)]
+    """
+    data = bytes(data)
+    out: list[Field] = []
+
+    def walk(start: int, stop: int, path: tuple[int, ...]) -> None:
+        pos, index = start, 0
+        while pos < stop:
+            if pos + 2 > stop:
+                raise ValueError(f"BER element cut short at byte {pos}: need a tag and a length")
+            tag, length, head = data[pos], data[pos + 1], 2
+            if length & 0x80:  # long form: the next (length & 0x7F) bytes hold the length
+                count = length & 0x7F
+                length = int.from_bytes(data[pos + 2:pos + 2 + count], "big")
+                head += count
+            if pos + head + length > stop:
+                raise ValueError(f"BER element at byte {pos} says {length} bytes but only {stop - pos - head} follow")
+            body = data[pos + head:pos + head + length]
+            here = path + (index,)
+            role = _ROLES.get(here) or ("varbind" if len(here) == 4 else "name (OID)" if len(here) == 5 and index == 0
+                                        else "value" if len(here) == 5 else "")
+            value: object = None
+            if tag in (0x02, 0x43):
+                value = int.from_bytes(body, "big", signed=tag == 0x02)
+                if role == "version":
+                    value = _VERSIONS.get(value, value)
+            elif tag == 0x04:
+                value = body.decode("utf-8", "replace")
+            elif tag == 0x06:
+                value = _oid_text(body)
+            out.append(Field(pos, head, length, tag, _TAGS.get(tag, f"tag 0x{tag:02x}"), role, len(here) - 1, value))
+            if tag & 0x20:  # constructed: its value is more elements
+                walk(pos + head, pos + head + length, here)
+            pos += head + length
+            index += 1
+
+    walk(0, len(data), ())
+    return out

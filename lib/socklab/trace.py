@@ -258,17 +258,21 @@ class Trace:
         import html
         return f"<pre>{html.escape(self.text())}</pre>"
 
-    def figure(self, *, max_calls: int = 60):
-        """A matplotlib Figure: Server and Client lanes, arrows for connect→accept, data and EOF."""
+    def figure(self, *, max_calls: int = 60, title: str | None = None):
+        """A matplotlib Figure: Server and Client lanes, arrows for connect→accept, data and EOF.
+
+        Labels are Korean and English when a Hangul font (fonts-nanum) is installed; `title`
+        replaces the default title.
+        """
         from socklab._figures import register_figure_png
         from socklab._trace_figure import draw
         register_figure_png()  # so a cell that ends in t.figure() shows the picture
-        return draw(self.calls, max_calls=max_calls)
+        return draw(self.calls, max_calls=max_calls, title=title)
 
-    def show(self) -> None:
+    def show(self, *, title: str | None = None) -> None:
         """Display the sequence diagram in a notebook (prints the text table elsewhere)."""
         from socklab._figures import show_figure
-        show_figure(self.figure(), self.text())
+        show_figure(self.figure(title=title), self.text())
 
 
 def trace() -> Trace:

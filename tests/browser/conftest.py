@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from labdriver import ARTIFACTS, CHROMIUM_ARGS, SOURCE
-from support import strict_skip
+from support import copy_course, strict_skip
 
 INSTALL_HINT = (
     "Chromium is needed for the browser tests: `sudo apt-get install chromium` (Debian/Ubuntu), "
@@ -50,15 +50,7 @@ def artifacts() -> Path:
 @pytest.fixture(scope="session")
 def course(tmp_path_factory) -> Path:
     """A copy of the course (config, solutions/, notebooks/); the config finds paths from its own file."""
-    root = tmp_path_factory.mktemp("course")
-    shutil.copy2(SOURCE / "nbgrader_config.py", root / "nbgrader_config.py")
-    (root / "grader").mkdir()
-    shutil.copy2(SOURCE / "grader" / "nbgrader_config.py", root / "grader" / "nbgrader_config.py")
-    for folder in ("solutions", "notebooks"):
-        if (SOURCE / folder).is_dir():
-            shutil.copytree(SOURCE / folder, root / folder,
-                            ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
-    return root
+    return copy_course(tmp_path_factory.mktemp("course"), SOURCE)
 
 
 @pytest.fixture(scope="session")
@@ -87,8 +79,8 @@ def browser(chromium):
 
 
 @pytest.fixture
-def page(browser, lab, request, artifacts):
-    """A fresh browser tab; on failure a screenshot named after the test is kept."""
+def blank_tab(browser, request, artifacts):
+    """A fresh browser tab, on no lab yet; on failure a screenshot named after the test is kept."""
     context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="ko-KR")
     context.set_default_timeout(30_000)
     from labdriver import watch
@@ -99,6 +91,12 @@ def page(browser, lab, request, artifacts):
     finally:
         _screenshot_if_failed(tab, request, artifacts)
         context.close()
+
+
+@pytest.fixture
+def page(lab, blank_tab):
+    """A fresh browser tab for the session's lab; on failure a screenshot named after the test is kept."""
+    return blank_tab
 
 
 @pytest.fixture(scope="session")

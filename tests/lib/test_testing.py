@@ -420,12 +420,24 @@ KERNEL_CELLS = [
               "testing.call_with_timeout(serve, timeout=0.3)"),
     ("alive", "print('still alive')"),
     ("pass", "testing.check(1 + 1 == 2, 'a', 'b')"),
+    ("titled", '"""연습 9: 제목 / exercise 9: a title (2점)"""\ntesting.expect_equal(2, 2, "a", "b")'),
+    ("dies", "import threading\ndef handle():\n    raise ValueError('bad chunk number')\n"
+             "def serve():\n    t = threading.Thread(target=handle)\n    t.start()\n    t.join()\n    return 'nothing'\n"
+             "testing.expect_equal(testing.call_with_timeout(serve, timeout=1), 'echo', 'a', 'b')"),
+    ("spins", "import threading\nspinning = []\ndef spin():\n    spinning.append(threading.current_thread())\n"
+              "    while True:\n        pass\n"
+              "def start():\n    threading.Thread(target=spin, daemon=True).start()\n"
+              "testing.call_with_timeout(start, timeout=1)\ntesting.check(True, 'a', 'b')"),
+    ("after", "print('spinner alive:', spinning[0].is_alive())"),
+    ("forbidden", "def leaves_open():\n    s = socket.socket()\n    s.bind(('127.0.0.1', 0))\n    return 'ok'\n"
+                  "testing.call_with_timeout(leaves_open, timeout=1)\ntesting.check_nothing_left()"),
 ]
 
 
 def test_hint_display_in_a_real_kernel():
     """In a real kernel, is ExerciseFailed a short error output that nbgrader scores 0, while other errors
-    keep their traceback and a stuck accept() ends without killing the kernel?"""
+    keep their traceback and a stuck accept() ends without killing the kernel? Does a passing test cell
+    print a ✓ line, a dying thread end up in the ✗ hint, and a spinning thread get stopped?"""
     nbformat = pytest.importorskip("nbformat")
     nbclient = pytest.importorskip("nbclient")
     from nbgrader.utils import determine_grade
@@ -433,7 +445,7 @@ def test_hint_display_in_a_real_kernel():
     nb = nbformat.v4.new_notebook()
     for name, source in KERNEL_CELLS:
         cell = nbformat.v4.new_code_cell(source)
-        cell.metadata["nbgrader"] = {"grade": name in ("fail", "stuck", "pass"), "solution": False,
+        cell.metadata["nbgrader"] = {"grade": name in ("fail", "stuck", "pass", "forbidden"), "solution": False,
                                      "locked": True, "grade_id": name, "points": 2, "schema_version": 3}
         nb.cells.append(cell)
     client = nbclient.NotebookClient(nb, timeout=20, kernel_name="python3", allow_errors=False)
@@ -448,7 +460,7 @@ def test_hint_display_in_a_real_kernel():
     assert time.monotonic() - start < 20
     out = {cell.metadata.nbgrader["grade_id"]: cell.outputs for cell in nb.cells}
 
-    assert set(raised) == {"fail", "plain", "stuck"}
+    assert set(raised) == {"fail", "plain", "stuck", "dies", "forbidden"}
     [fail] = out["fail"]
     assert fail.output_type == "error" and fail.ename == "ExerciseFailed"
     assert len(fail.traceback) == 1 and "✗ 틀렸습니다" in fail.traceback[0] and "hint: look again" in fail.traceback[0]
@@ -459,11 +471,25 @@ def test_hint_display_in_a_real_kernel():
 
     [stuck] = out["stuck"]
     assert stuck.ename == "TimeLimit" and "0.3" in stuck.traceback[0] and "s.accept()" in stuck.traceback[0]
-    assert out["alive"][0].text == "still alive\n" and out["pass"] == []
+    assert out["alive"][0].text == "still alive\n"
+    # a passing test cell says so in one short line (stream output: nbgrader reads no score from it)
+    assert [o.text for o in out["pass"]] == ["\x1b[32m✓ 통과 / passed (검사 1개 / 1 checks)\x1b[0m\n"]
+    assert [o.text for o in out["titled"]] == ["\x1b[32m✓ 통과 / passed: 연습 9: 제목 / exercise 9: a title (2점)\x1b[0m\n"]
+    # a dying thread's exception is folded into the ✗ message: no raw "Exception in thread" wall
+    [died] = [o for o in out["dies"] if o.output_type == "error"]
+    assert "thread handle() died: ValueError: bad chunk number" in died.traceback[0]
+    assert not any("Exception in thread" in o.get("text", "") for o in out["dies"])
+    # a thread still spinning after a passing cell is stopped, and the cell says so
+    said = "".join(o.text for o in out["spins"])
+    assert "cleaned up" in said and "stopped threads: spin()" in said and "✓" in said
+    assert out["after"][0].text == "spinner alive: False\n"
+    # where the prompt forbids leftovers, an unclosed socket counts against the answer
+    [forbidden] = out["forbidden"]
+    assert forbidden.ename == "ExerciseFailed" and "closed sockets: 127.0.0.1:" in forbidden.traceback[0]
 
     grades = {cell.metadata.nbgrader["grade_id"]: determine_grade(cell) for cell in nb.cells
               if cell.metadata.nbgrader["grade"]}
-    assert grades == {"fail": (0, 2.0), "stuck": (0, 2.0), "pass": (2.0, 2.0)}
+    assert grades == {"fail": (0, 2.0), "stuck": (0, 2.0), "pass": (2.0, 2.0), "forbidden": (0, 2.0)}
 
 
 def test_client_sockets_left_open_are_closed():
@@ -538,3 +564,108 @@ def test_hostile_checks_in_a_row_leak_nothing():
     while (fds() > before or threading.active_count() > threads) and time.monotonic() < deadline:
         time.sleep(0.01)  # bounded polling: daemon threads finish their last line after done is set
     assert fds() <= before and threading.active_count() <= threads
+
+
+# ---- exceptions by type, leftovers, dying threads -----------------------------------------------
+
+class PortError(ValueError):
+    """A student's own ValueError subclass."""
+
+
+def test_expect_raises_compares_by_type_not_by_message():
+    """Do a bare `raise ValueError` and a subclass both count as ValueError, and a wrong type or no
+    exception fail with a message naming what happened?"""
+    def bare(_):
+        raise ValueError
+
+    def subclass(_):
+        raise PortError("port 70000 is out of range")
+
+    assert isinstance(testing.expect_raises(ValueError, bare, 1, ko="k", en="e"), ValueError)
+    assert isinstance(testing.expect_raises(ValueError, subclass, 1, ko="k", en="e"), PortError)
+    with pytest.raises(ExerciseFailed, match="expected ValueError, got: TypeError"):
+        testing.expect_raises(ValueError, lambda _: {}[_] + 1 if False else (_ + "x"), 1, ko="k", en="e")
+    with pytest.raises(ExerciseFailed, match="returned 'dynamic' instead of raising ValueError"):
+        testing.expect_raises(ValueError, lambda _: "dynamic", 1, ko="k", en="e")
+
+
+def test_expect_raises_on_the_untouched_stub_says_not_written_yet():
+    """Is the stub's NotImplementedError still "not written yet", not "expected ValueError"?"""
+    def port_range(port):
+        raise NotImplementedError()
+
+    with pytest.raises(ExerciseFailed, match="not written yet"):
+        testing.expect_raises(ValueError, port_range, 80, ko="k", en="e")
+
+
+def test_a_dying_thread_is_folded_into_the_failure(capsys):
+    """When a thread the student started dies, does the ✗ message name it (and no raw traceback print)?"""
+    def handle():
+        {}["missing"]
+
+    def serve():
+        t = threading.Thread(target=handle)
+        t.start()
+        t.join()
+        raise RuntimeError("gave up")
+
+    with pytest.raises(ExerciseFailed) as info:
+        call_with_timeout(serve, timeout=1)
+    assert "thread handle() died: KeyError: 'missing'" in str(info.value)
+    assert "Exception in thread" not in capsys.readouterr().err
+    testing.thread_errors(clear=True)
+
+
+def test_sweep_stops_a_spinning_thread_and_closes_open_sockets():
+    """Does sweep() stop a thread left burning a core and close a socket left open, and report both?"""
+    kept = []
+
+    def start():
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        kept.append(s)
+        threading.Thread(target=lambda: [None for _ in iter(int, 1)], name="spinner", daemon=True).start()
+
+    call_with_timeout(start, timeout=1)
+    port = kept[0].getsockname()[1]
+    spinner = next(t for t in threading.enumerate() if t.name == "spinner")
+    found = testing.sweep()
+    assert found.threads[0].startswith("<lambda>()") and found.sockets == [f"127.0.0.1:{port}"]
+    assert kept[0].fileno() == -1 and not spinner.is_alive()
+    assert not testing.sweep()  # nothing left the second time
+
+
+def test_check_nothing_left_fails_on_threads_not_joined():
+    """If a prompt demands join(), does a function that returns with its threads still running fail?"""
+    release = threading.Event()
+
+    def no_join():
+        threading.Thread(target=release.wait, args=(5,), daemon=True).start()
+
+    call_with_timeout(no_join, timeout=1)
+    with pytest.raises(ExerciseFailed, match="stopped threads: wait()"):
+        testing.check_nothing_left(grace=0.1)
+    release.set()
+
+    def joins():
+        t = threading.Thread(target=time.sleep, args=(0.01,))
+        t.start()
+        t.join()
+
+    call_with_timeout(joins, timeout=1)
+    testing.check_nothing_left(grace=0.1)
+
+
+def test_an_unclosed_socket_stays_bound_until_the_sweep():
+    """Does a socket the student never closed stay open (and its port bound) until the sweep, so a
+    test can see it on the wire?"""
+    def leaves_open():
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+    port = call_with_timeout(leaves_open, timeout=1)
+    probe = socket.socket()
+    with probe, pytest.raises(OSError):
+        probe.bind(("127.0.0.1", port))
+    assert testing.sweep().sockets == [f"127.0.0.1:{port}"]

@@ -166,12 +166,28 @@ def test_figure_has_lanes_and_arrows():
     fig = t.figure()
     ax = fig.axes[0]
     texts = [x.get_text() for x in ax.texts]
-    assert "Server" in texts and "Client" in texts
-    assert "connect (SYN)" in texts and texts.count("3 B") == 2
+    assert any(x.endswith("Server") for x in texts) and any(x.endswith("Client") for x in texts)
+    assert any(x.endswith("connect (SYN)") for x in texts) and texts.count("3 B") == 2
     assert any("accept()" in x for x in texts)
     buf = io.BytesIO()
     fig.savefig(buf, format="png")  # renders with Agg: no display needed
     assert buf.getvalue()[:4] == b"\x89PNG"
+
+
+def test_figure_is_titled_and_labelled_in_korean_too():
+    """With a Hangul font installed, are the title and lanes Korean and English, and does a given title win?"""
+    from socklab._figures import korean_font
+    from support import strict_skip
+
+    if korean_font() is None:
+        strict_skip("no Hangul font (install fonts-nanum)")
+    with trace() as t:
+        _student_exchange()
+    ax = t.figure().axes[0]
+    texts = [x.get_text() for x in ax.texts]
+    assert "서버 Server" in texts and "클라이언트 Client" in texts and "연결 요청 connect (SYN)" in texts
+    assert ax.get_title() == "소켓 호출 순서 (위에서 아래로 시간 순)\nsocket calls, top to bottom in time order"
+    assert t.figure(title="에코 한 번 / one echo").axes[0].get_title() == "에코 한 번 / one echo"
 
 
 def test_empty_trace_and_show_outside_notebook(capsys):

@@ -1,6 +1,8 @@
 """Fixtures for the notebook tests (helpers live in nbtools.py)."""
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from nbtools import NAMES, ROOT
@@ -13,18 +15,16 @@ def regenerated(tmp_path_factory):
 
     Two nbgrader runs in all: the whole release story in one fixture keeps these tests fast.
     """
-    import shutil
-
     from socklab.release import release
+    from support import copy_course
 
-    root = tmp_path_factory.mktemp("course")
-    for part in ("course.toml", "solutions", "notebooks", "grader/nbgrader_config.py", "nbgrader_config.py"):
-        src, dst = ROOT / part, root / part
-        dst.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copytree(src, dst) if src.is_dir() else shutil.copy(src, dst)
+    root = copy_course(tmp_path_factory.mktemp("course"), ROOT)
     (root / "notebooks" / "ch03" / NAMES[0]).write_text("{}", encoding="utf-8")
     (root / "notebooks" / "ch03" / "stray.ipynb").write_text("{}", encoding="utf-8")
-    (root / "solutions" / "ch03" / NAMES[1]).write_text("{}", encoding="utf-8")
+    stale = root / "solutions" / "ch03" / NAMES[1]
+    stale.write_text("{}", encoding="utf-8")
+    md = stale.with_suffix(".md").stat()
+    os.utime(stale, ns=(md.st_atime_ns, md.st_mtime_ns - 10**9))  # stale: older than its text source
     (root / "solutions" / "ch03" / "03.9-orphan.ipynb").write_text("{}", encoding="utf-8")
     written = release(root=root)
     checked = release(root=root, check=True)

@@ -7,43 +7,15 @@ servers, no kernel) to keep the suite fast; the kernel runs are in test_executio
 """
 from __future__ import annotations
 
-import socket
 
 import pytest
 
-from nbtools import NAMES, SOLUTIONS, load, nbgrader_meta, source
+from cellrun import edited, run_cell
+from nbtools import NAMES, SOLUTIONS, load, nbgrader_meta
+from test_ch03_3_checks import TOKEN_PARSER
 
-HIDDEN_START, HIDDEN_END = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
-
-
-def _notebook_of(grade_id: str) -> tuple[str, dict[str, str], list[str]]:
-    """(notebook, {grade_id: source}, sources of its locked setup/data cells in order)."""
-    for name in NAMES:
-        cells = load(SOLUTIONS / name)["cells"]
-        by_id = {nbgrader_meta(c).get("grade_id"): source(c) for c in cells if nbgrader_meta(c)}
-        if grade_id in by_id:
-            fixed = [source(c) for c in cells if c["cell_type"] == "code" and nbgrader_meta(c).get("locked")
-                     and not nbgrader_meta(c).get("grade")]
-            return name, by_id, fixed
-    raise KeyError(grade_id)
-
-
-def _visible_only(cell: str) -> str:
-    before, rest = cell.split(HIDDEN_START, 1)
-    return before + rest.split(HIDDEN_END, 1)[1]
-
-
-def _replace(text: str, old: str, new: str) -> str:
-    assert old in text, f"the solution changed; update this wrong answer: {old!r}"
-    return text.replace(old, new)
-
-
-def _from_solution(grade_id: str, *edits: tuple[str, str]) -> str:
-    _, by_id, _ = _notebook_of(grade_id)
-    text = by_id[f"{grade_id}_answer"]
-    for old, new in edits:
-        text = _replace(text, old, new)
-    return text
+# A solution with (old, new) edits applied (cellrun.edited): a one-line bug keeps a wrong answer in step.
+_from_solution = edited
 
 
 # grade_id -> a wrong answer that satisfies only the visible tests (a function of the solution text
@@ -53,33 +25,26 @@ WRONG = {
 def layer_of(name):
     return {"HTTP": "application", "TCP": "transport", "IP": "internet", "Ethernet": "link"}[name]
 ''',
-    "q03_2_call_order": lambda: '''
-def socket_calls(role):
-    return ["socket", "bind", "listen", "accept", "recv", "sendall", "close"]
-''',
+    # 03.1 and 03.2: one-line bugs in the solution (tests/notebooks/test_ch03_verdicts.py has one per check).
+    "q03_2_call_order": lambda: edited("q03_2_call_order", (
+        """                while True:
+                    chunk = sock.recv(4096)
+                    if not chunk:
+                        break
+                    parts.append(chunk)""", """                parts.append(sock.recv(65536))""")),
     "q03_3_http_get": lambda: '''
 def fetch(host, port, path="/"):
     with socket.create_connection((host, port), timeout=5) as sock:
         sock.sendall(f"GET / HTTP/1.0\\r\\nHost: {host}:{port}\\r\\n\\r\\n".encode())
         return sock.recv(65536)
 ''',
-    "q03_4_echo_server": lambda: '''
-def serve_echo(listener, n_clients):
-    for _ in range(n_clients):
-        conn, _ = listener.accept()
-        with conn:
-            conn.settimeout(2)
-            conn.sendall(conn.recv(65536))
-''',
-    "q03_5_icmp": lambda: '''
-from scapy.layers.inet import IP, ICMP
-def build_echo_request(ident, seq, payload):
-    return IP(dst="127.0.0.1") / ICMP(type=8, id=0x1234, seq=1) / payload
-def parse_echo_reply(raw):
-    return {"src": "127.0.0.1", "dst": "127.0.0.1", "ttl": 64, "type": 0, "code": 0, "id": 0x1234, "seq": 1,
-            "payload": b"socklab"}
-''',
-    # A fixed pool of two workers: fine for the visible two clients, deadlocks with four.
+    "q03_4_echo_server": lambda: edited("q03_4_echo_server", ("for _ in range(n_clients):", "for _ in range(2):")),
+    "q03_4_echo_server_robust": lambda: edited("q03_4_echo_server", ("conn.settimeout(timeout)", "conn.settimeout(None)")),
+    "q03_5_icmp_checksum": lambda: edited("q03_5_icmp_checksum", (
+        """            if len(data) % 2:
+                data += b"\\x00\"""", """            data = data[:len(data) // 2 * 2]""")),
+    "q03_5_icmp": lambda: edited("q03_5_icmp", ("ihl = (raw[0] & 0x0F) * 4", "ihl = 20")),
+    # A fixed pool of two workers: fine for the visible two clients, deadlocks with three.
     "q03_6_concurrent": lambda: '''
 from concurrent.futures import ThreadPoolExecutor
 def serve_concurrently(listener, n_clients):
@@ -93,13 +58,19 @@ def serve_concurrently(listener, n_clients):
             conn, _ = listener.accept()
             pool.submit(handle, conn)
 ''',
-    "q03_7_snmp_manager": lambda: _from_solution(
-        "q03_7_snmp_manager", ("SNMP(community=community,", 'SNMP(community="public",'),
-        ('value.decode("utf-8") if isinstance(value, bytes) else value', 'value.decode("utf-8")')),
-    "q03_8_p2p": lambda: _from_solution(
-        "q03_8_p2p", ("""            parts = []
-            while data := sock.recv(65536):
-                parts.append(data)""", """            parts = [sock.recv(65536)]""")),
+    "q03_6_concurrent_robust": lambda: edited("q03_6_concurrent", ("""            for t in threads:
+                t.join()""", "")),
+    "q03_7_snmp_manager": lambda: edited("q03_7_snmp_manager", ("""                        except (TimeoutError, ConnectionRefusedError):
+                            break""", """                        except (TimeoutError, ConnectionRefusedError):
+                            return {a: results.get(tuple(a)) for a in map(tuple, agents)}""")),
+    "q03_7_snmp_manager_robust": lambda: edited("q03_7_snmp_manager", ("""                        if reply.PDU.id.val != request_id:
+                            continue          # a late answer to another request
+""", "")),
+    "q03_8_p2p": lambda: edited("q03_8_p2p", ("""                    while data := sock.recv(65536):
+                        parts.append(data)""", """                    parts.append(sock.recv(65536))""")),
+    "q03_8_p2p_robust": lambda: edited("q03_8_p2p", ("""                    except OSError:
+                        return""", """                    except OSError:
+                        continue""")),
     "q03_10_services": lambda: _from_solution(
         "q03_10_services", ('(entry["name"] == name or name in entry["aliases"])', 'entry["name"] == name')),
     "q03_11_classify": lambda: _from_solution(
@@ -110,9 +81,12 @@ def serve_concurrently(listener, n_clients):
         return sock.getsockname()[1]""", """    import random
     low, high = kernel_port_range()
     return random.randint(low, high)""")),
-    "q03_13_bind_errors": lambda: _from_solution(
-        "q03_13_bind_errors", ("return errno.errorcode.get(exc.errno, str(exc.errno))",
-                               'return "EADDRINUSE" if exc.errno == errno.EADDRINUSE else "EACCES"')),
+    # binds every interface, not `host`: fine for the visible checks, wrong on the port the test holds
+    "q03_13_bind_errors": lambda: _from_solution("q03_13_bind_errors", ("sock.bind((host, port))", 'sock.bind(("", port))')),
+    # never closes on success: the privileged check passes, the hidden "bind again" check does not
+    "q03_13_bind_errors_robust": lambda: _from_solution("q03_13_bind_errors", ("    finally:\n        sock.close()\n", "")),
+    # token-based: a field starting with '#' opens the comment; the hidden "70/tcp# ..." line slips through
+    "q03_10_services_robust": lambda: TOKEN_PARSER,
     "q03_14_scanner": lambda: '''
 def scan(host, port_list, timeout):
     found = []
@@ -128,24 +102,9 @@ def scan(host, port_list, timeout):
 
 
 def _run(grade_id: str, answer: str, *, hidden: bool) -> None:
-    """Run the notebook's locked cells, `answer`, then the grade cell (with or without hidden tests)."""
-    from socklab import servers
-
-    _, by_id, fixed = _notebook_of(grade_id)
-    cell = by_id[grade_id] if hidden else _visible_only(by_id[grade_id])
-    ns: dict = {"__name__": "__main__", "display": print}
-    try:
-        for code in fixed:
-            exec(compile(code, "<setup>", "exec"), ns)
-        exec(compile(answer, "<student answer>", "exec"), ns)
-        exec(compile(cell, f"<{grade_id}>", "exec"), ns)
-    finally:
-        # A failing cell stops before its own clean-up lines: close what it left open.
-        for value in list(ns.values()):
-            for item in value if isinstance(value, list) else [value]:
-                if isinstance(item, socket.socket):
-                    item.close()
-        servers.stop_all()
+    """Run the notebook's locked cells, `answer`, then the grade cell (with or without hidden tests);
+    whatever the answer left running or open is swept away afterwards."""
+    run_cell(grade_id, answer, hidden=hidden)
 
 
 def test_every_autograded_exercise_has_a_visible_only_wrong_answer_here():
@@ -160,10 +119,6 @@ def test_hidden_tests_catch_an_answer_that_only_satisfies_the_visible_ones(grade
     """Does the visible part accept the overfitted answer while the hidden tests reject it?"""
     from socklab.testing import ExerciseFailed
 
-    if grade_id == "q03_13_bind_errors":
-        with open("/proc/sys/net/ipv4/ip_nonlocal_bind") as f:
-            if f.read().strip() == "1":
-                pytest.skip("ip_nonlocal_bind=1: binding 192.0.2.1 succeeds, so this wrong answer looks right")
     answer = WRONG[grade_id]()
     _run(grade_id, answer, hidden=False)
     with pytest.raises(ExerciseFailed):

@@ -17,7 +17,7 @@ sys.path.insert(0, {str(ROOT / 'lib')!r})
 nb = json.load(open({str(SOLUTIONS / '03.3-service-ports.ipynb')!r}, encoding="utf-8"))
 src = {{c["metadata"].get("nbgrader", {{}}).get("grade_id"): "".join(c["source"]) for c in nb["cells"]}}
 ns = {{"__name__": "__main__"}}
-for gid in ("setup_03_3", "q03_13_bind_errors_answer", "q03_13_bind_errors"):
+for gid in ("setup_03_3", "q03_13_bind_errors_answer", "q03_13_bind_errors", "q03_13_bind_errors_robust"):
     exec(compile(src[gid], gid, "exec"), ns)
 print("euid", os.geteuid(), "low port:", ns["try_bind"]("127.0.0.1", 1023))
 """

@@ -16,10 +16,11 @@ import weakref
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from socklab.testing.messages import (ExerciseFailed, TimeLimit, describe_exception, stack_frames,
+from socklab.testing import cleanup
+from socklab.testing.messages import (ExerciseFailed, TimeLimit, count_check, describe_exception, stack_frames,
                                       student_frame, where)
 
-__all__ = ["call_with_timeout", "Run", "SocketTracker"]
+__all__ = ["call_with_timeout", "Run", "SocketTracker", "expect_raises"]
 
 _lock = threading.Lock()
 _active: list["SocketTracker"] = []
@@ -43,6 +44,8 @@ def _tracking_init(self: socket.socket, *args: Any, **kwargs: Any) -> None:
     if _active and not _is_socklab_thread():
         for tracker in list(_active):
             tracker.sockets.add(self)
+    if cleanup.is_student_thread():
+        cleanup.adopt(self)  # held until the cell's sweep: a socket never closed stays visible (and bound)
 
 
 def _is_socklab_thread() -> bool:
@@ -123,8 +126,7 @@ def _display_name(fn: Any) -> str:
     return name
 
 
-class _Stopped(BaseException):
-    """Injected into a student thread that overran its time limit (never shown to students)."""
+_Stopped = cleanup.Stopped  # injected into a student thread that overran its time limit
 
 
 class Run:
@@ -165,6 +167,8 @@ class Run:
             raise ExerciseFailed(f"{self.fn!r}은(는) 함수가 아닙니다", f"{self.fn!r} is not a function",
                                  hint_ko="def로 정의한 함수 이름을 넘기세요 (괄호 없이)",
                                  hint_en="pass the function itself, without calling it (no parentheses)")
+        count_check()
+        cleanup.install_excepthook()
         self.tracker.__enter__()
         self.started_at = time.monotonic()
         self.thread.start()
@@ -205,17 +209,18 @@ class Run:
             failure = ExerciseFailed(f"{self.name}() 실행 중 예외가 발생했습니다", f"{self.name}() raised an exception",
                                      detail=describe_exception(self.error))
         failure.student_error = self.error
-        return failure
+        return cleanup.fold_thread_errors(failure, since=self.started_at)
 
     def timed_out(self, timeout: float, **text: str | None) -> TimeLimit:
         here = self.stuck_at()
-        return TimeLimit(text.get("ko") or f"{self.name}()이(가) {timeout:g}초 안에 끝나지 않았습니다",
+        limit = TimeLimit(text.get("ko") or f"{self.name}()이(가) {timeout:g}초 안에 끝나지 않았습니다",
                          text.get("en") or f"{self.name}() did not finish within {timeout:g} s",
                          detail=f"멈춘 곳 / stuck at: {here}" if here else None,
                          hint_ko=text.get("hint_ko") or "accept()/recv()에서 멈췄나요? 필요한 만큼만 accept()하고, "
                                  "recv()가 b''를 돌려주면(상대가 닫음) 읽기를 멈추세요",
                          hint_en=text.get("hint_en") or "stuck in accept()/recv()? accept only the clients you "
                                  "were asked for, and stop reading when recv() returns b'' (the peer closed)")
+        return cleanup.fold_thread_errors(limit, since=self.started_at)
 
     def result(self, timeout: float, **text: str | None) -> Any:
         """Wait up to `timeout` s more; return fn's value or raise ExerciseFailed / TimeLimit.
@@ -245,3 +250,30 @@ def call_with_timeout(fn: Callable[..., Any], *args: Any, timeout: float = 5.0,
     6
     """
     return Run(fn, args, kwargs, sockets=sockets).start().result(timeout)
+
+
+def expect_raises(exc_type: type[BaseException] | tuple[type[BaseException], ...], fn: Callable[..., Any],
+                  *args: Any, ko: str, en: str, timeout: float = 5.0, **kwargs: Any) -> BaseException:
+    """Call ``fn(*args, **kwargs)`` and check that it raises `exc_type` (or a subclass: compared
+    with isinstance, never by message text). Returns the student's exception.
+
+    >>> expect_raises(ValueError, int, "eighty", ko="숫자가 아님", en="not a number")
+    ValueError("invalid literal for int() with base 10: 'eighty'")
+    """
+    names = " or ".join(t.__name__ for t in (exc_type if isinstance(exc_type, tuple) else (exc_type,)))
+    try:
+        value = call_with_timeout(fn, *args, timeout=timeout, **kwargs)
+    except TimeLimit:
+        raise
+    except ExerciseFailed as failure:
+        error = failure.student_error
+        if isinstance(error, exc_type):
+            return error
+        if error is None or type(error) is NotImplementedError:
+            raise  # our own failure, or the untouched stub ("not written yet")
+        raise ExerciseFailed(ko, en, detail=f"{names}를 기대했지만 / expected {names}, got: {describe_exception(error)}",
+                             hint_ko=f"raise {names.split(' or ')[0]}(...)로 알리세요",
+                             hint_en=f"signal it with raise {names.split(' or ')[0]}(...)") from None
+    raise ExerciseFailed(ko, en, detail=f"예외 없이 {value!r}를 돌려줬습니다 / returned {value!r} instead of raising {names}",
+                         hint_ko=f"이 경우에는 값을 돌려주지 말고 {names}를 일으키세요",
+                         hint_en=f"in this case raise {names} instead of returning a value")

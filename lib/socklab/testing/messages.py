@@ -5,6 +5,7 @@ import linecache
 import os
 import reprlib
 import sysconfig
+import time
 import traceback
 from types import FrameType, TracebackType
 from typing import NoReturn
@@ -34,6 +35,7 @@ class ExerciseFailed(AssertionError):
         self.ko, self.en, self.hint_ko, self.hint_en, self.detail = ko, en, hint_ko, hint_en, detail
         #: the student's own exception when this failure wraps one (``isinstance(e.student_error, ValueError)``)
         self.student_error: BaseException | None = None
+        self.at = time.monotonic()  # what the student's threads did after this is a consequence, not a cause
         super().__init__(self._text())
 
     @property
@@ -55,6 +57,14 @@ class ExerciseFailed(AssertionError):
         return self._text()
 
 
+#: how many checks ran since the last reset (the ✓ line of a passing test cell counts them)
+progress = {"checks": 0}
+
+
+def count_check() -> None:
+    progress["checks"] += 1
+
+
 class TimeLimit(ExerciseFailed):
     """The student's code did not finish in time (it was stopped, and its sockets closed)."""
 
@@ -70,6 +80,7 @@ def check(condition: object, ko: str, en: str, **hints: str | None) -> None:
 
     >>> check(1 + 1 == 2, "덧셈이 틀렸습니다", "addition is wrong")
     """
+    count_check()
     if not condition:
         fail(ko, en, **hints)
 
@@ -85,6 +96,7 @@ def expect_equal(actual: object, expected: object, ko: str, en: str, **hints: st
       받은 값 / got:      b'hi'
       기대한 값 / expected: b'hi!'
     """
+    count_check()
     if actual != expected:
         detail = f"받은 값 / got:      {_short.repr(actual)}\n기대한 값 / expected: {_short.repr(expected)}"
         fail(ko, en, detail=detail, **hints)
