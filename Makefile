@@ -8,11 +8,12 @@ PIP_FLAGS ?= --quiet --disable-pip-version-check
 # nbgrader runs `alembic` from PATH when it creates a gradebook.
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: help install install-test lab lab-instructor test release bench clean
+.PHONY: help install install-test lab lab-instructor hub test release bench clean
 
 help:
 	@echo "make lab             JupyterLab on your own copies of the notebooks (work/)"
 	@echo "make lab-instructor  JupyterLab on solutions/ (.md sources open as notebooks) with formgrader"
+	@echo "make hub             (root) a class on JupyterHub, 127.0.0.1 only: STUDENTS=alice,bob"
 	@echo "make test            create/update .venv and run every test"
 	@echo "make release         build solutions/*.ipynb from the .md sources, then notebooks/ (nbgrader)"
 	@echo "make bench           benchmarks, ratios measured side by side"
@@ -41,6 +42,12 @@ lab: install
 
 lab-instructor: install
 	$(BIN)/python -m socklab.lab --mode instructor
+
+# The class hub: run as root (it creates one Unix account per person, as TLJH does).
+STUDENTS ?= student1,student2,student3
+INSTRUCTOR ?= instructor
+hub: install
+	$(BIN)/socklab hub --instructor $(INSTRUCTOR) --students $(STUDENTS)
 
 test: install-test
 	$(BIN)/python -m pytest

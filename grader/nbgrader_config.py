@@ -24,8 +24,9 @@ c.CourseDirectory.db_url = "sqlite:///" + os.path.join(_here, "gradebook.db")
 # Text sources (NN.M-title.md, jupytext MyST) are the course source, never part of a release.
 c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", ".*", "[0-9][0-9].[0-9]*.md"]
 
-# A local exchange so formgrader's release/collect buttons work on one machine.
-c.Exchange.root = os.path.join(_here, "exchange")
+# A local exchange so formgrader's release/collect buttons work on one machine; on a class hub
+# (`make hub`) every account shares the hub's exchange, which SOCKLAB_EXCHANGE names.
+c.Exchange.root = os.environ.get("SOCKLAB_EXCHANGE") or os.path.join(_here, "exchange")
 
 # Every cell is bounded; a cell that ignores the interrupt fails the submission quickly.
 c.Execute.timeout = 30

@@ -29,6 +29,9 @@ def _register_builtin() -> None:
     from socklab import workspace as _workspace
     COMMANDS["fresh"] = ("a fresh copy of one notebook in work/ (your old one is kept in work/backups/)",
                          _workspace.add_arguments, _workspace.run)
+    from socklab.hub import cli as _hub
+    COMMANDS["hub"] = ("a class on JupyterHub on this machine (root): accounts, course, exchange, 127.0.0.1 only",
+                       _hub.add_arguments, _hub.run)
 
 
 def build_parser() -> argparse.ArgumentParser:

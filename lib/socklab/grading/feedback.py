@@ -107,13 +107,16 @@ table{border-collapse:collapse;width:100%}td,th{border-bottom:1px solid #ddd;pad
 vertical-align:top}.ok{color:#176f2c}.bad{color:#b00020}pre{white-space:pre-wrap;margin:0}"""
 
 
-def render(student: str, assignment: str, row, notebooks: dict[str, list[dict]]) -> str:
-    """The feedback page as HTML text (row: runner.StudentResult)."""
+def render(student: str, assignment: str, row, notebooks: dict[str, list[dict]], *,
+           only_notebook: str | None = None) -> str:
+    """The feedback page as HTML text (row: runner.StudentResult); `only_notebook`: that one's part."""
     e = html.escape
     parts = [f"<!doctype html><meta charset='utf-8'><title>{e(assignment)} — {e(student)}</title>",
              f"<style>{_CSS}</style><h1>{e(assignment)}: {e(student)}</h1>",
              f"<p>점수 Score: <b>{row.score:g} / {row.max_score:g}</b></p>"]
     for name, result in row.notebooks.items():
+        if only_notebook is not None and name != only_notebook:
+            continue
         parts.append(f"<h2>{e(name)} — {result.score:g} / {result.max_score:g}</h2>")
         for reason in result.reasons:
             parts.append(f"<p class='bad'>{e(reason)}</p>")
@@ -143,7 +146,19 @@ def write_feedback(coursedir, assignment: str, row) -> Path:
                 notebooks[name] = graded_cells(nbformat.read(path, as_version=4))
             except Exception:  # an unreadable graded notebook still gets its reasons shown
                 notebooks[name] = []
-    out = Path(coursedir.format_path(coursedir.feedback_directory, row.student, assignment)) / "socklab-feedback.html"
-    out.parent.mkdir(parents=True, exist_ok=True)
+    folder = Path(coursedir.format_path(coursedir.feedback_directory, row.student, assignment))
+    folder.mkdir(parents=True, exist_ok=True)
+    out = folder / "socklab-feedback.html"
     out.write_text(render(row.student, assignment, row, notebooks), encoding="utf-8")
+    # nbgrader's release_feedback / fetch_feedback (the hub's exchange) match feedback to a
+    # submission by notebook name, timestamp.txt and submission_secret.txt (as generate_feedback leaves them): one
+    # page per notebook, each with the assignment's total.
+    submitted = Path(coursedir.format_path(coursedir.submitted_directory, row.student, assignment))
+    for meta in ("timestamp.txt", "submission_secret.txt"):
+        if (submitted / meta).is_file():
+            (folder / meta).write_bytes((submitted / meta).read_bytes())
+    for name in row.notebooks:
+        only = {name: notebooks[name]} if name in notebooks else {}
+        (folder / f"{name}.html").write_text(render(row.student, assignment, row, only, only_notebook=name),
+                                             encoding="utf-8")
     return out
