@@ -106,7 +106,7 @@ def test_validate_catches_a_bug_only_hidden_tests_see(student_page, student_lab,
     body = dialog.inner_text()
     assert "Success" not in body and dialog.locator(".validation-failed").count() == 1, body[:2000]
     assert "visible and hidden tests ran" in body and "숨겨진 테스트까지" in body
-    assert "[q03_1_layers]" in body and "0/4점" in body
+    assert "[q03_1_layers]" in body and re.search(r"0/\d+점", body), body[:2000]
     failed = re.findall(r"\[(q03_\w+)\]", body)
     assert failed == ["q03_1_layers"], f"only exercise 1 is wrong, the dialog lists {failed}"
     dialog.get_by_role("button", name="Ok").click()
