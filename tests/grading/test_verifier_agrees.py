@@ -67,5 +67,7 @@ def test_kernel_and_verifier_agree(tmp_path, need_namespaces, name, kind):
     assert in_verifier == in_kernel, report.text()
     if kind == "solved":
         assert all(in_verifier.values()), report.text()
-    else:
+    elif kind == "blank":
         assert not any(in_verifier.values()), report.text()
+    else:   # the wrong-answer corpus breaks some answers; cells of untouched answers still pass
+        assert not all(in_verifier.values()), report.text()
