@@ -20,8 +20,7 @@ def _run(tmp_path, cells, **kw):
 
 
 def _text(result, index):
-    outputs = dict(result["cells"] or []).get(index, [])
-    return "".join(str(o.get("text", "")) + str(o.get("evalue", "")) for o in outputs)
+    return "".join(str(o.get("text", "")) + str(o.get("evalue", "")) for o in result["notebook"]["cells"][index]["outputs"])
 
 
 def test_namespace_sandbox_sees_only_loopback_and_no_private_files(tmp_path, need_namespaces):
