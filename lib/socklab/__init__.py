@@ -16,7 +16,7 @@ __all__ = ["addresses", "clients", "concurrency", "env", "eventlog", "faults", "
            "widgets"]
 
 # Machinery behind the `socklab` command and `make lab`; importable, but not part of the course API.
-_TOOLS = ("cli", "course", "grading", "kernel_hints", "lab", "lab_lifecycle", "lab_student", "lab_validate", "release",
+_TOOLS = ("cli", "course", "grading", "hub", "kernel_hints", "lab", "lab_lifecycle", "lab_student", "lab_validate", "release",
           "sources", "verdict", "workspace")
 
 TYPE_CHECKING = False

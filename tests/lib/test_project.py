@@ -10,8 +10,9 @@ ROOT = pathlib.Path(__file__).resolve().parents[2]
 def _pyproject_requirements() -> set[str]:
     meta = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     reqs = list(meta["dependencies"])
-    for extra in meta.get("optional-dependencies", {}).values():
-        reqs.extend(extra)
+    for name, extra in meta.get("optional-dependencies", {}).items():
+        if name != "hub":   # the class hub's Python (/opt/socklab-hub, `make hub`), not a student's env
+            reqs.extend(extra)
     return {r.replace(" ", "") for r in reqs}
 
 
