@@ -1,4 +1,4 @@
-"""A real class hub for the tests: JupyterHub as root, real Unix accounts, the shared Python.
+"""Fixtures for the hub tests (imported by tests/browser/test_hub_class.py): a real class hub, JupyterHub as root, real Unix accounts, the shared Python.
 
 The hub's Python is the one `make hub` uses (/opt/socklab-hub, or $SOCKLAB_HUB_PREFIX); it is
 built on first use (a few minutes) and reused while lib/ and pyproject.toml are unchanged. The

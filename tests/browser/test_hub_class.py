@@ -1,5 +1,6 @@
 """A whole class on the hub: release, fetch, solve, submit, collect, grade, feedback — in Chromium.
 
+Lives in tests/browser to share its one Chromium (two Playwright instances cannot coexist).
 One long test on purpose: each step needs the one before it (a hub start and three user servers
 cost ~30 s; doing it once keeps the suite fast).
 """
@@ -12,27 +13,12 @@ import time
 
 import pytest
 
-from support import strict_skip
+from hub.hubfixtures import hub, hub_plan  # noqa: F401  (fixtures)
 from hub.hubdriver import (CHROMIUM_ARGS, api, as_user, autograded_points, click_in_list, login,
                            open_assignments, passwords, solution_answers, solve)
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser, pytest.mark.timeout(1200)]
 REPO = pathlib.Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    chromium = os.environ.get("SOCKLAB_CHROMIUM") or "/usr/bin/chromium"
-    if not os.access(chromium, os.X_OK):
-        strict_skip("Debian's Chromium is needed: apt-get install chromium")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
-        try:
-            yield instance
-        finally:
-            instance.close()
 
 
 def _ok(proc, what: str) -> str:
