@@ -49,8 +49,10 @@ INSTRUCTOR ?= instructor
 hub: install
 	$(BIN)/socklab hub --instructor $(INSTRUCTOR) --students $(STUDENTS)
 
+# Two workers (tests/conftest.py: one per test file; the browser tests together on one).
+TEST_JOBS ?= 2
 test: install-test
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_JOBS) --dist loadgroup
 
 release: install
 	$(BIN)/socklab release

@@ -4,6 +4,8 @@ import os
 import pytest
 
 STRICT = os.environ.get("SOCKLAB_STRICT") == "1"
+# The environment variable tests/conftest.py sets to the test process's pid (children inherit it).
+RUN_MARK = "SOCKLAB_TEST_RUN"
 
 
 def strict_skip(reason: str) -> None:

@@ -7,7 +7,7 @@ import pytest
 
 from grading import course as fx
 from socklab.grading.sandbox import namespaces_available
-from support import strict_skip
+from support import RUN_MARK, strict_skip
 
 
 @pytest.fixture(scope="session")
@@ -31,15 +31,20 @@ def need_namespaces():
 
 
 def sandbox_processes() -> list[int]:
-    """PIDs of sandbox children still alive (there should be none after a run)."""
+    """PIDs of sandbox children this test process started that are still alive (none after a run).
+
+    Other xdist workers and other checkouts on the machine grade at the same time: a sandbox is
+    ours when it inherited our RUN_MARK (tests/conftest.py)."""
+    mark = f"{RUN_MARK}={os.getpid()}".encode()
     pids = []
     for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
+        if entry.name.isdigit() and int(entry.name) != os.getpid():
             try:
                 cmd = (entry / "cmdline").read_bytes()
+                ours = b"socklab.grading.sandbox" in cmd and mark in (entry / "environ").read_bytes().split(b"\0")
             except OSError:
                 continue
-            if b"socklab.grading.sandbox" in cmd and int(entry.name) != os.getpid():
+            if ours:
                 pids.append(int(entry.name))
     return pids
 

@@ -48,12 +48,24 @@ def login(browser, hub, user: str, password: str):
     while not lab.search(page.url):
         probe = page.request.get(f"{hub.url}/user/{user}/lab")   # follows the OAuth redirects
         if probe.ok and lab.search(probe.url) and "/hub/" not in probe.url:
-            page.goto(f"{hub.url}/user/{user}/lab")
+            _go_to_lab(page, f"{hub.url}/user/{user}/lab", lab)
             break
         assert time.monotonic() < deadline, f"{user}'s server did not start within 240 s"
         page.wait_for_timeout(500)   # bounded polling
     page.wait_for_selector("#jp-main-dock-panel", timeout=120_000)
     return page
+
+
+def _go_to_lab(page, url: str, lab: re.Pattern) -> None:
+    """Open the lab, unless the spawn page's own redirect gets there first (the two race)."""
+    from playwright.sync_api import Error
+
+    try:
+        page.goto(url)
+    except Error as exc:
+        if "interrupted by another navigation" not in str(exc):
+            raise
+        page.wait_for_url(lab)
 
 
 def open_assignments(page):
