@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import pathlib
 import pwd
+import secrets
 import shutil
 import subprocess
 import tempfile
@@ -20,8 +21,11 @@ from support import strict_skip
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "tests" / "artifacts" / "hub"
-INSTRUCTOR = "slt-teacher"
-STUDENTS = ["slt-ana", "slt-ben", "slt-cho"]
+# Real Unix accounts, named afresh each run: two runs on one machine (two checkouts, or a run
+# killed before it removed its accounts) must never share, or delete, each other's users.
+_RUN = secrets.token_hex(2)
+INSTRUCTOR = f"slt{_RUN}-teacher"
+STUDENTS = [f"slt{_RUN}-{name}" for name in ("ana", "ben", "cho")]
 
 
 def _requirements() -> str | None:
