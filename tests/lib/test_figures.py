@@ -106,3 +106,27 @@ def test_labels_fall_back_to_english_without_a_hangul_font(monkeypatch):
     assert "ephemeral range 32768-60999" in text
     assert not any("\uac00" <= ch <= "\ud7a3" for ch in text)
     _png(fig)
+
+
+def test_a_notebook_figure_is_svg_with_its_words_as_text():
+    """Is a figure shown in a notebook an SVG whose labels are <text> the browser sets (not glyph outlines)?"""
+    svg = _figures.figure_svg(figures.port_line((32768, 60999)))
+    assert svg.lstrip().startswith("<?xml") and "<svg" in svg
+    assert "32768-60999" in svg and "<text" in svg
+    assert "<path" in svg  # the boxes are still drawn as shapes
+
+
+@pytest.mark.parametrize("bbox", [None, "tight"])
+def test_hiding_a_diagrams_axes_changes_no_pixel(bbox):
+    """Does blank_axes() draw exactly what axis("off") drew (it only skips laying out unseen tick labels)?"""
+    def png(fig):
+        out = io.BytesIO()
+        fig.savefig(out, format="png", bbox_inches=bbox)
+        return out.getvalue()
+    fig = figures.layer_stack()
+    blank = png(fig)
+    for ax in fig.axes:
+        ax.xaxis.set_visible(True)
+        ax.yaxis.set_visible(True)
+    assert not fig.axes[0].axison
+    assert png(fig) == blank
