@@ -109,10 +109,12 @@ def font_context():
     """rc_context for drawing: DejaVu Sans (Latin, arrows, symbols), then the Hangul font (if any).
 
     matplotlib takes each glyph from the first family that has it, so Hangul comes from the second.
+    The generic "sans-serif" last is for the browser, which sets an SVG's text itself: without
+    DejaVu Sans (Windows, macOS) it takes its own sans font, not its default serif one.
     """
     import matplotlib
 
-    family = [f for f in ("DejaVu Sans", korean_font()) if f]
+    family = [f for f in ("DejaVu Sans", korean_font(), "sans-serif") if f]
     return matplotlib.rc_context({"font.family": family, "axes.unicode_minus": False})
 
 

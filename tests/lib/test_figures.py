@@ -1,6 +1,7 @@
 """socklab.figures: chapter pictures drawn from live data, Korean when a Hangul font is installed."""
 import io
 import pathlib
+import re
 
 import pytest
 from matplotlib.patches import Rectangle
@@ -114,6 +115,9 @@ def test_a_notebook_figure_is_svg_with_its_words_as_text():
     assert svg.lstrip().startswith("<?xml") and "<svg" in svg
     assert "32768-60999" in svg and "<text" in svg
     assert "<path" in svg  # the boxes are still drawn as shapes
+    # a browser without DejaVu Sans (Windows, macOS) must fall back to a sans font, not its serif default
+    assert all(family.rstrip().endswith(("sans-serif", "monospace"))
+               for family in re.findall(r"font-family: ?([^;\"]*)", svg))
 
 
 @pytest.mark.parametrize("bbox", [None, "tight"])
