@@ -11,18 +11,33 @@ text itself (any Hangul font it has), the output is a tenth of the PNG's size, a
 from __future__ import annotations
 
 SVG = "image/svg+xml"
+MAX_WIDTH_PX = 860   # JupyterLab's output column in a 1400 px window with the file browser open
+_PX_PER_INCH = 100   # the size the PNGs had (IPython draws them at 100 dpi)
 
 
 def figure_svg(fig) -> str:
-    """`fig` as SVG text, cropped to what is drawn, text as <text> (not glyph outlines)."""
+    """`fig` as SVG text, cropped to what is drawn, text as <text> (not glyph outlines).
+
+    JupyterLab shows an SVG output at its own size (an <img> it never shrinks, unlike a PNG), so
+    the size is set in px: as large as the PNG was (100 px per inch), but never wider than a
+    notebook's output column (`MAX_WIDTH_PX`), the aspect kept.
+    """
     import io
+    import re
 
     import matplotlib
 
     buf = io.StringIO()
     with matplotlib.rc_context({"svg.fonttype": "none"}):
         fig.savefig(buf, format="svg", bbox_inches="tight")
-    return buf.getvalue()
+    svg = buf.getvalue()
+    start = svg.index("<svg")
+    root = svg[start:svg.index(">", start)]
+    width, height = (float(re.search(rf'\b{key}="([0-9.]+)pt"', root).group(1)) for key in ("width", "height"))
+    scale = min(_PX_PER_INCH / 72, MAX_WIDTH_PX / width)
+    sized = re.sub(r'\bwidth="[0-9.]+pt"', f'width="{width * scale:.1f}px"', root, count=1)
+    sized = re.sub(r'\bheight="[0-9.]+pt"', f'height="{height * scale:.1f}px"', sized, count=1)
+    return svg[:start] + sized + svg[start + len(root):]
 
 
 def register_figure_display() -> None:

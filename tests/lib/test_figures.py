@@ -134,3 +134,22 @@ def test_hiding_a_diagrams_axes_changes_no_pixel(bbox):
         ax.yaxis.set_visible(True)
     assert not fig.axes[0].axison
     assert png(fig) == blank
+
+
+def _svg_size(svg: str) -> tuple[float, float, float]:
+    root = svg[svg.index("<svg"):svg.index(">", svg.index("<svg"))]
+    width, height = (float(re.search(rf'\s{key}="([0-9.]+)px"', root).group(1)) for key in ("width", "height"))
+    return width, height, float(root.split('viewBox="')[1].split()[2])
+
+
+def test_svg_figures_are_as_large_as_the_pngs_were_but_fit_the_notebook():
+    """Is an SVG drawn at the PNG's 100 px per inch, and is a 12-inch one shrunk to the output column
+    (JupyterLab never shrinks an SVG), its aspect kept?"""
+    width, height, view_width = _svg_size(_figures.figure_svg(figures.port_line((32768, 60999))))
+    assert width == pytest.approx(min(view_width * 100 / 72, _figures.MAX_WIDTH_PX), abs=0.1)
+    fig = figures.models()
+    width, height, view_width = _svg_size(_figures.figure_svg(fig))
+    assert width == _figures.MAX_WIDTH_PX < view_width * 100 / 72
+    small = _figures.figure_svg(figures.layer_stack())
+    width, _, view_width = _svg_size(small)
+    assert width == pytest.approx(view_width * 100 / 72, abs=0.1) and width < _figures.MAX_WIDTH_PX
