@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from matplotlib.figure import Figure
 
-from socklab._figures import font_context, ko_en
+from socklab._figures import blank_axes, font_context, ko_en
 
 LANE_X = {"server": 0.3, "client": 0.7}
 COLOURS = {"socket": "#777777", "bind": "#1f77b4", "listen": "#1f77b4", "accept": "#2ca02c", "connect": "#2ca02c",
@@ -100,7 +100,7 @@ def _draw(calls, *, max_calls: int, title: str | None) -> Figure:
     ax = fig.add_subplot(1, 1, 1)
     ax.set_xlim(0, 1)
     ax.set_ylim(n + 0.2, -1.6)
-    ax.axis("off")
+    blank_axes(ax)
     for role, x in LANE_X.items():
         ax.plot([x, x], [-0.9, n], color="#bbbbbb", linewidth=1.5, zorder=0)
         ax.text(x, -1.2, ko_en(*LANE_NAMES[role], " "), ha="center", va="center", fontsize=12,

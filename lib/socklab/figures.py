@@ -15,7 +15,7 @@ from __future__ import annotations
 from matplotlib.figure import Figure
 from matplotlib.patches import FancyBboxPatch, Rectangle
 
-from socklab._figures import font_context, ko_en, korean_font, register_figure_png
+from socklab._figures import blank_axes, font_context, ko_en, korean_font, register_figure_display
 
 __all__ = ["layer_stack", "models", "port_line", "snmp_byte_map"]
 
@@ -23,7 +23,7 @@ _BLUE, _GREEN, _ORANGE, _GREY, _RED, _PURPLE = "#4c78a8", "#54a24b", "#f58518", 
 
 
 def _figure(width: float, height: float) -> Figure:
-    register_figure_png()
+    register_figure_display()
     return Figure(figsize=(width, height))
 
 
@@ -41,7 +41,7 @@ def layer_stack() -> Figure:
         ax = fig.add_subplot(1, 1, 1)
         ax.set_xlim(0, 10)
         ax.set_ylim(0, 6.2)
-        ax.axis("off")
+        blank_axes(ax)
         layers = [(ko_en("응용 계층", "application", " "), "HTTP · FTP · SSH · DNS · SNMP", "#d4e6f1"),
                   (ko_en("전송 계층", "transport", " "), ko_en("TCP · UDP · 포트 번호", "TCP · UDP · port numbers",
                                                               " (") + (")" if korean_font() else ""), "#d5f5e3"),
@@ -95,7 +95,7 @@ def models(*, agents: list[tuple[str, int]] | None = None, silent: tuple[int, ..
         for ax in axes:
             ax.set_xlim(0, 6)
             ax.set_ylim(0, 6)
-            ax.axis("off")
+            blank_axes(ax)
         ax = axes[0]
         _node(ax, 3, 4.9, ko_en("서버", "server", " "), "#d4e6f1")
         for i, x in enumerate((1, 3, 5)):
@@ -158,7 +158,7 @@ def port_line(kernel_range: tuple[int, int] | None = None, *, observed: list[int
         ax = fig.add_subplot(1, 1, 1)
         ax.set_xlim(-5000, 67000)
         ax.set_ylim(-0.95, 2.3)
-        ax.axis("off")
+        blank_axes(ax)
         segments = [(0, 1, ko_en("예약", "reserved", "\n"), _GREY),
                     (1, 1024, ko_en("잘 알려진 포트", "well-known", "\n") + "\n1-1023", _RED),
                     (1024, 49152, ko_en("등록된 포트 (IANA 등록)", "registered (IANA-registered)", "\n") + "\n1024-49151",
@@ -225,7 +225,7 @@ def snmp_byte_map(data: bytes, *, per_row: int = 16) -> Figure:
         total = rows + 0.6 + 0.45 * len(leaves)
         ax.set_xlim(-0.2, per_row + 7)
         ax.set_ylim(total, -0.8)
-        ax.axis("off")
+        blank_axes(ax)
         for i, byte in enumerate(data):
             r, c = divmod(i, per_row)
             role, inner = owner.get(i, ("", True))

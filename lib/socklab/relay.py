@@ -218,7 +218,7 @@ class Relay:
         from matplotlib.figure import Figure
         from matplotlib.patches import Rectangle
 
-        from socklab._figures import register_figure_png
+        from socklab._figures import register_figure_display
 
         rows = [("up", "in", "client sent"), ("up", "out", "server got (pieces)")]
         if self.both:
@@ -246,7 +246,7 @@ class Relay:
         ax.set_xlabel("byte position in the stream (dashed: message boundaries)")
         ax.set_title(f"how the relay re-chunked connection {conn} (seed={self.seed}, mode={self.mode})", fontsize=10)
         fig.subplots_adjust(left=0.2)
-        register_figure_png()
+        register_figure_display()
         return fig
 
     # -- lifetime ----------------------------------------------------------------------------------

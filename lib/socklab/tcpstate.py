@@ -264,7 +264,7 @@ def diagram(highlight: dict[str, int] | Iterable[str] = (), *, title: str = ""):
     from matplotlib.figure import Figure
     from matplotlib.patches import FancyBboxPatch
 
-    from socklab._figures import register_figure_png
+    from socklab._figures import blank_axes, register_figure_display
 
     counts = dict(highlight) if isinstance(highlight, dict) else {s: 1 for s in highlight}
     counts = {("CLOSED" if k == "CLOSE" else k): v for k, v in counts.items()}
@@ -272,7 +272,7 @@ def diagram(highlight: dict[str, int] | Iterable[str] = (), *, title: str = ""):
     ax = fig.add_subplot()
     ax.set_xlim(-0.12, 1.12)
     ax.set_ylim(0.1, 9.7)
-    ax.axis("off")
+    blank_axes(ax)
     w, h = 0.24, 0.55
     around = {("TIME_WAIT", "CLOSED"): (-1, 180), ("LAST_ACK", "CLOSED"): (1, 0)}   # routed along the sides
     for a, b, label in _EDGES:
@@ -304,7 +304,7 @@ def diagram(highlight: dict[str, int] | Iterable[str] = (), *, title: str = ""):
     if others:
         ax.text(0.5, 0.25, "also: " + ", ".join(others), ha="center", fontsize=8)
     ax.set_title(("TCP states — " + title) if title else "TCP state diagram", fontsize=11)
-    register_figure_png()
+    register_figure_display()
     return fig
 
 

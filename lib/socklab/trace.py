@@ -264,9 +264,9 @@ class Trace:
         Labels are Korean and English when a Hangul font (fonts-nanum) is installed; `title`
         replaces the default title.
         """
-        from socklab._figures import register_figure_png
+        from socklab._figures import register_figure_display
         from socklab._trace_figure import draw
-        register_figure_png()  # so a cell that ends in t.figure() shows the picture
+        register_figure_display()  # so a cell that ends in t.figure() shows the picture
         return draw(self.calls, max_calls=max_calls, title=title)
 
     def show(self, *, title: str | None = None) -> None:

@@ -35,12 +35,12 @@ def _check_rendering(page, cells, relpath):
         if WIDGET_MIME in mimes:
             assert cell.shown["widget_errors"] == 0, f"{relpath} {cell.label()}: {cell.shown['output_text'][:300]}"
             assert widget_drawn(page, cell), f"{relpath} {cell.label()}: widget output but no widget on the page"
-        if "image/png" in mimes:
-            assert image_drawn(page, cell), f"{relpath} {cell.label()}: a PNG output that was not drawn"
+        if "image/png" in mimes or "image/svg+xml" in mimes:
+            assert image_drawn(page, cell), f"{relpath} {cell.label()}: a picture output that was not drawn"
     # A demo that traces and draws (t.show()) must show the diagram; one that prints the trace as text need not.
     traced = [cell for cell in cells if cell.role == "demo" and "trace(" in cell.source and ".show(" in cell.source]
     if traced:
-        assert any("image/png" in cell.shown["mimes"] for cell in traced), \
+        assert any("image/svg+xml" in cell.shown["mimes"] for cell in traced), \
             f"{relpath}: the socket-call sequence diagram did not appear: " + \
             "; ".join(f"{c.label()} -> {c.shown['mimes']} {c.shown['output_text'][-300:]!r}" for c in traced)
 

@@ -1,6 +1,7 @@
 """socklab.figures: chapter pictures drawn from live data, Korean when a Hangul font is installed."""
 import io
 import pathlib
+import re
 
 import pytest
 from matplotlib.patches import Rectangle
@@ -106,3 +107,49 @@ def test_labels_fall_back_to_english_without_a_hangul_font(monkeypatch):
     assert "ephemeral range 32768-60999" in text
     assert not any("\uac00" <= ch <= "\ud7a3" for ch in text)
     _png(fig)
+
+
+def test_a_notebook_figure_is_svg_with_its_words_as_text():
+    """Is a figure shown in a notebook an SVG whose labels are <text> the browser sets (not glyph outlines)?"""
+    svg = _figures.figure_svg(figures.port_line((32768, 60999)))
+    assert svg.lstrip().startswith("<?xml") and "<svg" in svg
+    assert "32768-60999" in svg and "<text" in svg
+    assert "<path" in svg  # the boxes are still drawn as shapes
+    # a browser without DejaVu Sans (Windows, macOS) must fall back to a sans font, not its serif default
+    assert all(family.rstrip().endswith(("sans-serif", "monospace"))
+               for family in re.findall(r"font-family: ?([^;\"]*)", svg))
+
+
+@pytest.mark.parametrize("bbox", [None, "tight"])
+def test_hiding_a_diagrams_axes_changes_no_pixel(bbox):
+    """Does blank_axes() draw exactly what axis("off") drew (it only skips laying out unseen tick labels)?"""
+    def png(fig):
+        out = io.BytesIO()
+        fig.savefig(out, format="png", bbox_inches=bbox)
+        return out.getvalue()
+    fig = figures.layer_stack()
+    blank = png(fig)
+    for ax in fig.axes:
+        ax.xaxis.set_visible(True)
+        ax.yaxis.set_visible(True)
+    assert not fig.axes[0].axison
+    assert png(fig) == blank
+
+
+def _svg_size(svg: str) -> tuple[float, float, float]:
+    root = svg[svg.index("<svg"):svg.index(">", svg.index("<svg"))]
+    width, height = (float(re.search(rf'\s{key}="([0-9.]+)px"', root).group(1)) for key in ("width", "height"))
+    return width, height, float(root.split('viewBox="')[1].split()[2])
+
+
+def test_svg_figures_are_as_large_as_the_pngs_were_but_fit_the_notebook():
+    """Is an SVG drawn at the PNG's 100 px per inch, and is a 12-inch one shrunk to the output column
+    (JupyterLab never shrinks an SVG), its aspect kept?"""
+    width, height, view_width = _svg_size(_figures.figure_svg(figures.port_line((32768, 60999))))
+    assert width == pytest.approx(min(view_width * 100 / 72, _figures.MAX_WIDTH_PX), abs=0.1)
+    fig = figures.models()
+    width, height, view_width = _svg_size(_figures.figure_svg(fig))
+    assert width == _figures.MAX_WIDTH_PX < view_width * 100 / 72
+    small = _figures.figure_svg(figures.layer_stack())
+    width, _, view_width = _svg_size(small)
+    assert width == pytest.approx(view_width * 100 / 72, abs=0.1) and width < _figures.MAX_WIDTH_PX

@@ -73,4 +73,4 @@ def test_connect_listing_shows_open_refused_and_a_real_timeout(run):
 def test_port_line_figure_is_drawn_in_the_ranges_section(run):
     """Is the port number line (with the kernel's range) shown as a picture in section 2?"""
     cells = [c for c in run.nb.cells if c.cell_type == "code" and "figures.port_line(" in source(c)]
-    assert cells and all(any("image/png" in o.get("data", {}) for o in c.outputs) for c in cells)
+    assert cells and all(any("image/svg+xml" in o.get("data", {}) for o in c.outputs) for c in cells)

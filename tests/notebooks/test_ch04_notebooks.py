@@ -126,7 +126,7 @@ def test_solutions_run_with_every_grade_cell_passing_and_pictures_drawn(name):
     for c in grade_cells:
         assert "✓" in run.text(c), meta(c)["grade_id"]
         assert not any(o.get("output_type") in ("execute_result", "display_data") for o in c.outputs)
-    pictures = sum("image/png" in o.get("data", {}) for c in run.nb.cells for o in c.get("outputs", []))
+    pictures = sum("image/svg+xml" in o.get("data", {}) for c in run.nb.cells for o in c.get("outputs", []))
     assert pictures >= {"04.1": 1, "04.2": 2, "04.3": 1}[name[:4]], f"{name}: {pictures} pictures"
     assert run.elapsed < 45, f"{name} took {run.elapsed:.1f} s"
 

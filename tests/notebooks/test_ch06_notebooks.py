@@ -97,7 +97,7 @@ def test_solutions_run_with_every_grade_cell_passing(name):
         if cell.cell_type == "code" and "iomodels.compare(" in source(cell):
             # The 5 s goal is the bench's (bench_notebooks); here only a bound a loaded CI machine keeps.
             assert _seconds(cell) <= 15.0, f"the measured comparison took {_seconds(cell):.1f} s"
-            assert any("image/png" in o.get("data", {}) for o in cell.outputs), "no comparison plot"
+            assert any("image/svg+xml" in o.get("data", {}) for o in cell.outputs), "no comparison plot"
         if cell.cell_type == "code" and ("timeline_figure(" in source(cell) or "io_model_figure()" in source(cell)):
-            assert any("image/png" in o.get("data", {}) for o in cell.outputs), source(cell)[:60]
+            assert any("image/svg+xml" in o.get("data", {}) for o in cell.outputs), source(cell)[:60]
     assert run.elapsed < 45, f"{name} took {run.elapsed:.1f} s (the bench holds it to 8 s)"

@@ -27,10 +27,10 @@ def test_solutions_run_top_to_bottom_with_every_grade_cell_passing(notebook):
     assert not shown, f"grade cells that display a value (nbgrader would try to read it as a score): {shown}"
     traced = [c for c in run.nb.cells if c.cell_type == "code" and "trace.trace()" in source(c)]
     for cell in traced:
-        assert any("image/png" in o.get("data", {}) for o in cell.outputs), "the sequence diagram is not an image"
+        assert any("image/svg+xml" in o.get("data", {}) for o in cell.outputs), "the sequence diagram is not an image"
     pictures = [c for c in run.nb.cells if c.cell_type == "code" and ("show_figure(" in source(c) or ".show(" in source(c))]
     for cell in pictures:  # figures drawn from live data (ch05's timelines, histograms) come out as pictures
-        assert any("image/png" in o.get("data", {}) for o in cell.outputs), f"{name}: a figure is not an image"
+        assert any("image/svg+xml" in o.get("data", {}) for o in cell.outputs), f"{name}: a figure is not an image"
     # Budget: the bench measures <= 8 s; a loaded CI machine gets generous headroom here.
     assert run.elapsed < 45, f"{name} took {run.elapsed:.1f} s"
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import struct
 from typing import NamedTuple
 
-from socklab._figures import register_figure_png
+from socklab._figures import blank_axes, register_figure_display
 
 from .offline import strip_link
 
@@ -227,7 +227,7 @@ def timeline_figure(records, *, port: int | None = None, calls=()):
     ax = fig.add_subplot()
     ax.set_xlim(-0.6, 1.6)
     ax.set_ylim(n + 0.5, -1.2)
-    ax.axis("off")
+    blank_axes(ax)
     for x, (host, p), role in ((0, client, "client"), (1, server, "server")):
         ax.plot([x, x], [-0.3, n + 0.3], color="0.6", lw=1)
         ax.text(x, -0.8, f"{role}\n{host}:{p}", ha="center", va="center", fontsize=9, weight="bold")
@@ -248,5 +248,5 @@ def timeline_figure(records, *, port: int | None = None, calls=()):
                 fontsize=8, family="monospace",
                 bbox=dict(boxstyle="round,pad=0.2", fc="lightyellow", ec="0.5"))
     ax.set_title("TCP timeline (relative seq/ack)", fontsize=10)
-    register_figure_png()
+    register_figure_display()
     return fig

@@ -162,7 +162,7 @@ def layout_figure(request: bytes | None = None, reply: bytes | None = None):
     from matplotlib.figure import Figure
     from matplotlib.patches import Rectangle
 
-    from socklab._figures import register_figure_png
+    from socklab._figures import blank_axes, register_figure_display
 
     request = request or pack_request(ADD, 1000, -3, req_id=7)
     reply = reply or reply_for(request)
@@ -190,7 +190,7 @@ def layout_figure(request: bytes | None = None, reply: bytes | None = None):
             pos += size
     ax.set_xlim(-4.2, 12.3)
     ax.set_ylim(-1.9, 1.3)
-    ax.axis("off")
+    blank_axes(ax)
     ax.set_title("network calculator: 12-byte request and reply, network byte order (big-endian)", fontsize=10)
-    register_figure_png()
+    register_figure_display()
     return fig
