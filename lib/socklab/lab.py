@@ -170,6 +170,8 @@ def lab_command(root: Path, *, mode: str = "student", port: int = 0, expose_app:
         f"--LabApp.expose_app_in_browser={bool(expose_app)}",
     ]
     argv += [f"--ContentsManager.hide_globs={pattern}" for pattern in _HIDDEN]
+    if mode == "instructor":   # sources open clean and never pair (socklab.lab_contents)
+        argv.append("--ServerApp.contents_manager_class=socklab.lab_contents.InstructorContents")
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         argv.append("--allow-root")  # containers and CI run as root; the server still binds loopback only
     return argv

@@ -88,9 +88,11 @@ def _released(root: Path) -> dict[str, Path]:
             for p in sorted(release.glob("*/*.ipynb")) if ".ipynb_checkpoints" not in p.parts}
 
 
-def _language_info() -> dict:
-    # What ipykernel reports for this Python. With it already in the file, JupyterLab has nothing
-    # to add when the kernel starts, so a notebook no longer shows as unsaved the moment it opens.
+def language_info() -> dict:
+    """What ipykernel reports as ``language_info`` for this Python.
+
+    With it already in a notebook, JupyterLab has nothing to add when the kernel starts, so the
+    notebook does not show as unsaved the moment it opens."""
     return {"codemirror_mode": {"name": "ipython", "version": 3}, "file_extension": ".py",
             "mimetype": "text/x-python", "name": "python", "nbconvert_exporter": "python",
             "pygments_lexer": "ipython3", "version": sys.version.split()[0]}
@@ -99,7 +101,7 @@ def _language_info() -> dict:
 def _student_copy(src: Path) -> bytes:
     """The bytes of a student's copy of the released notebook `src` (nbformat's own layout)."""
     notebook = json.loads(src.read_text(encoding="utf-8"))
-    notebook.setdefault("metadata", {})["language_info"] = _language_info()
+    notebook.setdefault("metadata", {})["language_info"] = language_info()
     return (json.dumps(notebook, indent=1, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")
 
 
