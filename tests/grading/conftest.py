@@ -1,6 +1,7 @@
 """Fixtures for grading tests: a tiny nbgrader course built once, copied per test."""
 import os
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
@@ -31,7 +32,8 @@ def need_namespaces():
 
 
 def sandbox_processes() -> list[int]:
-    """PIDs of sandbox children still alive (there should be none after a run)."""
+    """PIDs of this checkout's sandbox children still alive (there should be none after a run).
+    Other checkouts on a shared machine run their own venv's python: those are not ours."""
     pids = []
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
@@ -39,7 +41,7 @@ def sandbox_processes() -> list[int]:
                 cmd = (entry / "cmdline").read_bytes()
             except OSError:
                 continue
-            if b"socklab.grading.sandbox" in cmd and int(entry.name) != os.getpid():
+            if b"socklab.grading.sandbox" in cmd and sys.executable.encode() in cmd and int(entry.name) != os.getpid():
                 pids.append(int(entry.name))
     return pids
 
