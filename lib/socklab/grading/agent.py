@@ -8,7 +8,11 @@ and judges it itself. Requests are dicts with an ``op``:
 ``names``  which of these names the student's namespace has, and whether each is callable;
 ``get``    a variable's value; ``call`` a function with plain data and sockets (own thread);
 ``where``  the student's line a running call is at; ``accepts`` accept() calls on a socket;
+``drop``   close our copy of a socket (the verifier closed its own);
 ``release`` close the sockets received so far (the verifier's test cell ended).
+
+One message goes the other way unasked: ``{"closed": inode}`` when the student's code closed a
+socket that crossed the channel, so the verifier closes its copy too.
 """
 from __future__ import annotations
 
@@ -16,14 +20,18 @@ import os
 import socket
 import sys
 import threading
+import weakref
 
-from socklab.grading.wire import Channel
+from socklab.grading.wire import Channel, sockets_in
 from socklab.testing.limits import Run   # imported up front: a call must not wait for it
 from socklab.testing.messages import student_frame, traceback_frames, where
 
 _received: list[socket.socket] = []
+_inodes: "weakref.WeakKeyDictionary[socket.socket, int]" = weakref.WeakKeyDictionary()
 _accepts: dict[int, list[int]] = {}
 _calls: dict[int, object] = {}
+_chan: Channel | None = None
+_pid = 0
 
 
 def _namespace() -> dict:
@@ -47,34 +55,51 @@ def _convert(value):
     return value   # not convertible: the encoder refuses it with a clear message
 
 
-def _count_accepts(sock: socket.socket) -> None:
-    if sock.type != socket.SOCK_STREAM:
-        return
-    count = _accepts.setdefault(os.fstat(sock.fileno()).st_ino, [0])
+class _Shared(socket.socket):
+    """A socket that crossed the channel: both processes hold it, and closing it here closes it
+    there too (as with one object in one process, so the peer sees the FIN then), and accept()
+    calls on it are counted for the verifier."""
+    __slots__ = ()
 
-    class Listener(socket.socket):
-        __slots__ = ()
+    def accept(self):
+        pair = super().accept()
+        _accepts.setdefault(_inodes.get(self, 0), [0])[0] += 1
+        return pair
 
-        def accept(self):
-            pair = super().accept()
-            count[0] += 1
-            return pair
+    def close(self):
+        inode = _inodes.pop(self, None)
+        super().close()
+        # A forked child closing its inherited copy (a forking server's listener) is not the
+        # student's process closing it, and must not write on the parent's channel.
+        if inode is not None and _chan is not None and os.getpid() == _pid:
+            try:
+                _chan.send({"closed": inode})
+            except OSError:
+                pass
 
-    Listener.__module__, Listener.__qualname__ = "socket", "socket"
-    sock.__class__ = Listener
+
+_Shared.__module__, _Shared.__qualname__ = "socket", "socket"
+
+
+def _silently_close(sock: socket.socket) -> None:
+    """Close our copy without telling the verifier (it asked, or its test cell ended)."""
+    _inodes.pop(sock, None)
+    try:
+        socket.socket.close(sock)
+    except OSError:
+        pass
 
 
 def _adopt(value):
-    """Remember (and count accept() on) every socket that arrived inside `value`."""
-    if isinstance(value, socket.socket):
-        _received.append(value)
-        _count_accepts(value)
-    elif isinstance(value, (list, tuple)):
-        for item in value:
-            _adopt(item)
-    elif isinstance(value, dict):
-        for item in value.values():
-            _adopt(item)
+    """Remember (and share: see :class:`_Shared`) every socket inside `value`."""
+    for sock in sockets_in(value):
+        if type(sock) is socket.socket:
+            sock.__class__ = _Shared
+        try:
+            _inodes[sock] = os.fstat(sock.fileno()).st_ino
+        except OSError:
+            continue
+        _received.append(sock)
 
 
 def _error_info(exc: BaseException) -> dict:
@@ -82,34 +107,38 @@ def _error_info(exc: BaseException) -> dict:
 
     found = student_frame(traceback_frames(exc.__traceback__))
     name = type(exc).__name__
-    builtin = isinstance(getattr(builtins, name, None), type) and type(exc) is getattr(builtins, name)
-    return {"type": name, "builtin": builtin, "message": str(exc)[:4000],
+    home = builtins if type(exc).__module__ == "builtins" else socket if type(exc).__module__ == "socket" else None
+    builtin = home is not None and type(exc) is getattr(home, name, None)
+    info = {"type": name, "module": type(exc).__module__, "builtin": builtin, "message": str(exc)[:4000],
             "where": where(*found) if found else None}
+    if isinstance(exc, OSError):   # tests read exc.errno (EADDRINUSE, ECONNREFUSED), not just the text
+        info.update(errno=exc.errno, strerror=exc.strerror, filename=exc.filename)
+    return info
 
 
-def _run_call(chan: Channel, rid: int, fn, args, kwargs) -> None:
+def _finish(chan: Channel, rid: int, run) -> None:
+    # Runs at the end of the student's thread (Run.on_done): no thread of ours per call, so a
+    # ServerWatch in the verifier counts the same threads as one in the student's own kernel.
+    if run.error is not None:
+        _reply(chan, {"id": rid, "raised": _error_info(run.error)})
+        return
+    _received.extend(s for s in run.tracker.open_sockets() if s is not run.value)
+    _adopt(run.value)
+    _reply(chan, {"id": rid, "ok": run.value})
+
+
+def _start_call(chan: Channel, rid: int, fn, args, kwargs) -> None:
     run = Run(fn, tuple(args), kwargs)
+    run.on_done = lambda: _finish(chan, rid, run)
     _calls[rid] = run
     try:
         run.start()
+    except RuntimeError:   # no thread to spare (the student forked all it may): call it here
+        run.tracker.__exit__()
+        _call_inline(chan, rid, fn, args, kwargs)
     except BaseException as exc:  # noqa: BLE001 - e.g. not a function
+        run.tracker.__exit__()
         _reply(chan, {"id": rid, "raised": _error_info(exc)})
-        return
-    run.done.wait()
-    if run.error is not None:
-        _reply(chan, {"id": rid, "raised": _error_info(run.error)})
-    else:
-        _received.extend(s for s in run.tracker.open_sockets() if s is not run.value)
-        _reply(chan, {"id": rid, "ok": run.value})
-
-
-def _call_inline(chan: Channel, rid: int, fn, args, kwargs) -> None:
-    try:
-        value = fn(*args, **kwargs)
-    except BaseException as exc:  # noqa: BLE001 - everything the student raises is reported
-        _reply(chan, {"id": rid, "raised": _error_info(exc)})
-    else:
-        _reply(chan, {"id": rid, "ok": value})
 
 
 def _reply(chan: Channel, message: dict) -> None:
@@ -141,22 +170,19 @@ def _serve(chan: Channel) -> None:
                 args, kwargs = req.get("args", []), req.get("kwargs", {})
                 _adopt(args)
                 _adopt(kwargs)
-                try:
-                    threading.Thread(target=_run_call, args=(chan, rid, fn, args, kwargs), daemon=True,
-                                     name=f"socklab-agent-{rid}").start()
-                except RuntimeError:   # no thread to spare (the student forked all it may): call here
-                    _call_inline(chan, rid, fn, args, kwargs)
+                _start_call(chan, rid, fn, args, kwargs)
             elif op == "where":
                 run = _calls.get(req["call"])
                 _reply(chan, {"id": rid, "ok": run.stuck_at() if run is not None else None})
             elif op == "accepts":
                 _reply(chan, {"id": rid, "ok": _accepts.get(req["inode"], [0])[0]})
+            elif op == "drop":     # the verifier closed its copy: close ours, so the peer sees the FIN
+                for sock in [s for s in _received if _inodes.get(s) == req["inode"]]:
+                    _silently_close(sock)
+                _reply(chan, {"id": rid, "ok": None})
             elif op == "release":
                 for sock in _received:
-                    try:
-                        sock.close()
-                    except OSError:
-                        pass
+                    _silently_close(sock)
                 _received.clear()
                 _calls.clear()
                 _reply(chan, {"id": rid, "ok": None})
@@ -169,7 +195,9 @@ def start() -> bool:
     fd = os.environ.pop("SOCKLAB_AGENT_FD", None)
     if fd is None:
         return False
+    global _chan, _pid
     sock = socket.socket(fileno=int(fd))
     sock.set_inheritable(False)
-    threading.Thread(target=_serve, args=(Channel(sock),), daemon=True, name="socklab-agent").start()
+    _chan, _pid = Channel(sock), os.getpid()
+    threading.Thread(target=_serve, args=(_chan,), daemon=True, name="socklab-agent").start()
     return True

@@ -166,6 +166,22 @@ class KernelSession:
         self.kc.start_channels()
         await self.kc.wait_for_ready(timeout=60)
 
+    def kernel_pid(self) -> int | None:
+        """The kernel's process id as our /proc sees it (below ``unshare`` when nested)."""
+        proc = getattr(getattr(self.km, "provisioner", None), "process", None)
+        pid = getattr(proc, "pid", None)
+        for _ in range(4):   # the cgroup launcher execs unshare, which forks the kernel
+            try:
+                if Path(f"/proc/{pid}/comm").read_text().strip() != "unshare":
+                    return pid
+                kids = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+            except (OSError, TypeError):
+                return None
+            if len(kids) != 1:
+                return None
+            pid = int(kids[0])
+        return None
+
     def kill(self) -> None:
         """SIGKILL the kernel (its whole nested PID namespace); safe from any thread."""
         import signal

@@ -14,8 +14,9 @@ import queue
 import socket
 import threading
 import time
+import weakref
 
-from socklab.grading.wire import Channel, WireError
+from socklab.grading.wire import Channel, WireError, sockets_in
 from socklab.testing.messages import ExerciseFailed, TimeLimit
 
 __all__ = ["Student", "StudentFunction", "StudentGone", "RemoteError", "in_flight"]
@@ -32,19 +33,58 @@ class RemoteError(Exception):
     """An exception the student's code raised whose class is not a builtin one."""
 
 
+#: Exception classes outside builtins that student code raises and tests catch by class.
+_SOCKET_ERRORS = {"gaierror": socket.gaierror, "herror": socket.herror}
+
+
 def _rebuild(info: dict) -> BaseException:
+    """The student's exception as a fresh object of a class the verifier already has (builtins and
+    socket's own errors), with errno/strerror for an OSError; any other class becomes a
+    :class:`RemoteError` subclass of the same name."""
     name, message = str(info.get("type", "Exception")), str(info.get("message", ""))
-    cls = getattr(builtins, name, None) if info.get("builtin") else None
+    cls = None
+    if info.get("builtin"):
+        cls = _SOCKET_ERRORS.get(name) if info.get("module") == "socket" else getattr(builtins, name, None)
     exc = None
     if isinstance(cls, type) and issubclass(cls, Exception):
+        code, text, filename = info.get("errno"), info.get("strerror"), info.get("filename")
         try:
-            exc = cls(message) if message else cls()
+            if issubclass(cls, OSError) and type(code) is int:
+                text = text if type(text) is str else os.strerror(code)
+                exc = cls(code, text, filename) if type(filename) is str else cls(code, text)
+            else:
+                exc = cls(message) if message else cls()
         except TypeError:
             exc = None
     if exc is None:
         exc = type(name, (RemoteError,), {"__module__": "student"})(message)
     exc.__socklab_where__ = info.get("where")
     return exc
+
+
+#: verifier socket -> (Student, inode) while the student's process holds a copy of it
+_holders: "weakref.WeakKeyDictionary[socket.socket, tuple[Student, int]]" = weakref.WeakKeyDictionary()
+#: verifier socket -> inode, kept after close (accept() counts are asked for after the server closed)
+_inodes: "weakref.WeakKeyDictionary[socket.socket, int]" = weakref.WeakKeyDictionary()
+_shared_classes: "weakref.WeakKeyDictionary[type, type]" = weakref.WeakKeyDictionary()
+
+
+def _shared_class(cls: type) -> type:
+    """`cls` whose close() first has the student's process close its copy (see :meth:`Student.share`)."""
+    if getattr(cls, "_socklab_shared", False):
+        return cls
+    made = _shared_classes.get(cls)
+    if made is None:
+        def close(self):
+            entry = _holders.pop(self, None)
+            if entry is not None and self.fileno() >= 0:
+                entry[0].drop(entry[1])
+            cls.close(self)
+
+        made = type(cls.__name__, (cls,), {"__slots__": (), "close": close, "_socklab_shared": True,
+                                           "__module__": cls.__module__, "__qualname__": cls.__qualname__})
+        _shared_classes[cls] = made
+    return made
 
 
 class Student:
@@ -58,6 +98,7 @@ class Student:
         self.reason = ""
         self._ids = itertools.count(1)
         self._waiting: dict[int, queue.Queue] = {}
+        self._shared: dict[int, weakref.WeakSet] = {}
         self._lock = threading.Lock()
         threading.Thread(target=self._read, daemon=True, name="socklab-verifier-reader").start()
 
@@ -68,11 +109,43 @@ class Student:
             except (EOFError, OSError, WireError) as exc:
                 self._gone(f"the channel closed ({type(exc).__name__})")
                 return
-            if isinstance(msg, dict) and type(msg.get("id")) is int:
+            if isinstance(msg, dict) and type(msg.get("closed")) is int:
+                self._closed_there(msg["closed"])
+            elif isinstance(msg, dict) and type(msg.get("id")) is int:
                 with self._lock:
                     box = self._waiting.get(msg["id"])
                 if box is not None:
                     box.put(msg)
+
+    # -- sockets both processes hold ------------------------------------------------------
+    def share(self, value) -> None:
+        """The sockets in `value` now have a copy in the student's process. Make them act as one
+        object in one process: whichever side closes first, the other side's copy closes too, so
+        the student's close() (or the test's) is the last close and the peer sees the FIN."""
+        for sock in sockets_in(value):
+            try:
+                inode = os.fstat(sock.fileno()).st_ino
+                sock.__class__ = _shared_class(type(sock))
+            except (OSError, TypeError):
+                continue
+            _holders[sock], _inodes[sock] = (self, inode), inode
+            with self._lock:
+                self._shared.setdefault(inode, weakref.WeakSet()).add(sock)
+
+    def drop(self, inode: int) -> None:
+        """Our copy is closing: have the student's process close its copy first."""
+        with self._lock:
+            self._shared.pop(inode, None)
+        if self.alive and threading.current_thread().name != "socklab-verifier-reader":
+            self.request("drop", inode=inode, timeout=2, kill_on_timeout=False)
+
+    def _closed_there(self, inode: int) -> None:
+        """The student's code closed its copy: close ours (only sockets we gave or were given)."""
+        with self._lock:
+            mine = list(self._shared.pop(inode, ()))
+        for sock in mine:
+            if _holders.pop(sock, None) is not None:
+                with_base_close(sock)
 
     def _gone(self, reason: str) -> None:
         with self._lock:
@@ -140,8 +213,11 @@ class Student:
         return self._outcome(name, self.request("get", name=name, timeout=10), value=True)
 
     def call(self, name: str, args: tuple, kwargs: dict, timeout: float | None = None):
-        return self._outcome(name, self.request("call", name=name, args=list(args), kwargs=kwargs,
-                                                timeout=timeout), value=False)
+        self.share([args, kwargs])
+        reply = self.request("call", name=name, args=list(args), kwargs=kwargs, timeout=timeout)
+        if isinstance(reply, dict) and "ok" in reply:
+            self.share(reply["ok"])
+        return self._outcome(name, reply, value=False)
 
     def where(self, call_id: int) -> str | None:
         reply = self.request("where", call=call_id, timeout=2, kill_on_timeout=False)
@@ -152,12 +228,20 @@ class Student:
         try:
             inode = os.fstat(sock.fileno()).st_ino
         except OSError:
-            return 0
+            inode = _inodes.get(sock)   # closed since (the student's server closed it on its way out)
+            if inode is None:
+                return 0
         reply = self.request("accepts", inode=inode, timeout=2, kill_on_timeout=False)
         ok = reply.get("ok") if isinstance(reply, dict) else None
         return ok if type(ok) is int and ok >= 0 else 0
 
     def release(self) -> None:
+        """The test cell ended: the student's process closes every socket it was given."""
+        with self._lock:
+            held, self._shared = self._shared, {}
+        for socks in held.values():
+            for sock in list(socks):
+                _holders.pop(sock, None)
         if self.alive:
             self.request("release", timeout=5)
 
@@ -195,6 +279,14 @@ class StudentFunction:
 
     def __repr__(self) -> str:
         return f"<student function {self.__name__}>"
+
+
+def with_base_close(sock: socket.socket) -> None:
+    """Close `sock` without telling the student's process (it closed its copy already)."""
+    try:
+        socket.socket.close(sock)
+    except OSError:
+        pass
 
 
 def where_for_thread(ident: int) -> str | None:

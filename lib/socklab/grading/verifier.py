@@ -107,13 +107,16 @@ class Verifier:
     def run(self, nb: NotebookNode, trusted: set[int], tests: set[int]) -> dict:
         """Execute `nb`; `trusted` are the course's own cells (restored from the source), `tests`
         the trusted cells that are graded. Returns {status, reason, cells: [[index, outputs]], ...}."""
+        from socklab import concurrency
         from socklab.testing import checks, limits
 
         t0 = time.monotonic()
         limits.remote_where, checks.remote_accepts = where_for_thread, accepts_on
+        concurrency.remote_pid = lambda: self.session.kernel_pid() if self.student.alive else None
         ns = {"__name__": "__main__", "__builtins__": builtins}
         self.session.prepare(nb)
         status, reason, replay, outputs = "ok", "", [], {}
+        spent = {"student_s": 0.0, "setup_s": 0.0, "tests_s": 0.0}
         for index, cell in enumerate(nb.cells):
             if cell.cell_type != "code" or not cell.source.strip():
                 continue
@@ -123,19 +126,25 @@ class Verifier:
             if index in tests:
                 if not self.student.alive:
                     self._restart(nb, replay)
+                t1 = time.monotonic()
                 outputs[index] = self._run_test(cell, index, ns)
+                spent["tests_s"] += time.monotonic() - t1
                 continue
             if not self.student.alive:      # a test before stopped it: fresh kernel, same cells so far
                 self._restart(nb, replay)
             cell.outputs = []
+            t1 = time.monotonic()
             status, reason = self.session.run_cell(cell, index)
+            spent["student_s"] += time.monotonic() - t1
             outputs[index] = list(cell.outputs)
             replay.append(index)
             if index in trusted:
+                t1 = time.monotonic()
                 self._exec(cell.source, ns, f"<string-cell-{index}>")   # setup and data cells, ours too
+                spent["setup_s"] += time.monotonic() - t1
         return {"status": status, "reason": reason, "cells": sorted(outputs.items()),
                 "truncated": sorted(self.session.ep._noted), "restarts": self.restarts,
-                "timings": {"exec_s": time.monotonic() - t0}}
+                "timings": {"exec_s": time.monotonic() - t0, **spent}}
 
     def _run_test(self, cell: NotebookNode, index: int, ns: dict) -> list:
         try:

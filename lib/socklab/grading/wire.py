@@ -20,7 +20,7 @@ import socket
 import struct
 import threading
 
-__all__ = ["WireError", "encode", "decode", "Channel", "MAX_DEPTH"]
+__all__ = ["WireError", "encode", "decode", "Channel", "MAX_DEPTH", "sockets_in"]
 
 MAX_DEPTH = 64
 MAX_FRAME = 64 << 20        # a reply larger than this is refused (the verifier never buffers more)
@@ -83,6 +83,17 @@ def encode(value, *, convert=None) -> tuple[bytes, list[socket.socket]]:
 
 
 _TYPES = {type(None), bool, int, float, str, bytes, list, tuple, dict}
+
+
+def sockets_in(value, depth: int = 0) -> list[socket.socket]:
+    """Every socket inside `value` (lists, tuples, dict keys and values), as `encode` finds them."""
+    if isinstance(value, socket.socket):
+        return [value]
+    found = []
+    if depth < MAX_DEPTH and type(value) in (list, tuple, dict):
+        for item in (value.items() if type(value) is dict else value):
+            found += sockets_in(item, depth + 1)
+    return found
 
 
 def decode(data: bytes, fds: list = ()):
