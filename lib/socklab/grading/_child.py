@@ -208,14 +208,21 @@ def main(config: dict) -> int:
     sys.modules.setdefault("rfc3987_syntax", None)
     import nbformat
 
+    from socklab.grading import warm
     from socklab.grading.verifier import Verifier
 
     t0 = time.monotonic()
+    learned = [n for n in config.get("preload", []) if type(n) is str]
     verifier = Verifier(workdir, limits=config["limits"], label=config["label"],
-                        nested=config["isolation"] == "namespace", cgroup_fd=config.get("student_cgroup_fd"))
+                        nested=config["isolation"] == "namespace", cgroup_fd=config.get("student_cgroup_fd"),
+                        preload=warm.for_kernel(learned))
     try:
         verifier.start()
+        # nbformat compiles its output schema on the first output it checks: do it now, not mid-notebook
+        nbformat.v4.new_output("stream", name="stdout", text="")
+        warm.preload(learned)
         kernel_start_s = time.monotonic() - t0
+        before = set(sys.modules)
         os.write(result_fd, b"READY\n")
         data = sys.stdin.buffer.read()
         nonce, _, body = data.partition(b"\n")
@@ -223,6 +230,7 @@ def main(config: dict) -> int:
         nb = nbformat.from_dict(job["notebook"])
         result = verifier.run(nb, set(job["trusted"]), set(job["tests"]))
         result["notes"] = notes
+        result["modules"] = warm.loaded_since(before)
         result.setdefault("timings", {})["kernel_start_s"] = kernel_start_s
         # Report first: the parent kills this whole sandbox (kernel included) once it has the result.
         payload = json.dumps(result).encode()

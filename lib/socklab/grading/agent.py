@@ -16,6 +16,7 @@ socket that crossed the channel, so the verifier closes its copy too.
 """
 from __future__ import annotations
 
+import importlib
 import os
 import socket
 import sys
@@ -69,6 +70,8 @@ class _Shared(socket.socket):
     def close(self):
         inode = _inodes.pop(self, None)
         super().close()
+        for twin in [s for s in _received if inode is not None and _inodes.get(s) == inode]:
+            _silently_close(twin)   # the same socket passed in an earlier call: one object, one close
         # A forked child closing its inherited copy (a forking server's listener) is not the
         # student's process closing it, and must not write on the parent's channel.
         if inode is not None and _chan is not None and os.getpid() == _pid:
@@ -125,6 +128,16 @@ def _finish(chan: Channel, rid: int, run) -> None:
     _received.extend(s for s in run.tracker.open_sockets() if s is not run.value)
     _adopt(run.value)
     _reply(chan, {"id": rid, "ok": run.value})
+
+
+def _call_inline(chan: Channel, rid: int, fn, args, kwargs) -> None:
+    try:
+        value = fn(*args, **kwargs)
+    except BaseException as exc:  # noqa: BLE001 - everything the student raises is reported
+        _reply(chan, {"id": rid, "raised": _error_info(exc)})
+    else:
+        _adopt(value)
+        _reply(chan, {"id": rid, "ok": value})
 
 
 def _start_call(chan: Channel, rid: int, fn, args, kwargs) -> None:
@@ -195,6 +208,11 @@ def start() -> bool:
     fd = os.environ.pop("SOCKLAB_AGENT_FD", None)
     if fd is None:
         return False
+    for name in filter(None, os.environ.pop("SOCKLAB_PRELOAD", "").split(",")):
+        try:   # the course's modules, imported while the kernel warms up (socklab.grading.warm)
+            importlib.import_module(name)
+        except Exception:  # noqa: BLE001 - the cell that imports it reports the failure
+            continue
     global _chan, _pid
     sock = socket.socket(fileno=int(fd))
     sock.set_inheritable(False)

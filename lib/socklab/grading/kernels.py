@@ -100,8 +100,10 @@ class KernelSession:
     """
 
     def __init__(self, workdir: Path, *, label: str = "autograde", limits: dict | None = None,
-                 agent: bool = False, nested: bool = False, cgroup_fd: int | None = None):
+                 agent: bool = False, nested: bool = False, cgroup_fd: int | None = None,
+                 preload: list[str] = ()):
         self.workdir = Path(workdir)
+        self.preload = list(preload)
         self.cgroup_fd = cgroup_fd
         self.label = label
         self.limits = limits or {}
@@ -151,6 +153,8 @@ class KernelSession:
             mine, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
             theirs.set_inheritable(True)
             env["SOCKLAB_AGENT_FD"] = str(theirs.fileno())
+            if self.preload:   # imported before the kernel says it is ready (see socklab.grading.warm)
+                env["SOCKLAB_PRELOAD"] = ",".join(self.preload)
             extra.append("--IPKernelApp.exec_lines=['__import__(\"socklab.grading.agent\").grading.agent.start()']")
             kw["pass_fds"] += (theirs.fileno(),)
         log = open(runtime / "kernel.log", "ab")

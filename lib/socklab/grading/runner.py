@@ -29,6 +29,7 @@ from .pool import Pool
 from .progress import Progress
 from .sandbox import Limits, Sandbox, resolve_isolation
 from .submissions import ImportReport, Submission, find_submissions, import_submissions, shipped_files
+from .warm import Learned
 
 
 @dataclasses.dataclass
@@ -156,8 +157,10 @@ def _grade(*, assignment, root, jobs, students, import_path, isolation, limits, 
     pipeline = _Pipeline(config, coursedir, assignment, expected)
     workroot = Path(tempfile.mkdtemp(prefix="socklab-grade-"))
     hide = _private_paths(coursedir, workroot)
+    learned = Learned()    # what the verifiers imported: the next sandboxes import it while they wait
     pool = Pool(jobs or os.cpu_count() or 1,
-                 lambda d: Sandbox(d, hide=hide, limits=limits, isolation=mode, label="autograde"), workroot)
+                lambda d: Sandbox(d, hide=hide, limits=limits, isolation=mode, label="autograde",
+                                  preload=learned.names()), workroot)
     bar = Progress(sum(len(s.notebooks) for s in subs), enabled=progress, stream=log)
     results: dict[str, StudentResult] = {}
     try:
@@ -176,6 +179,7 @@ def _grade(*, assignment, root, jobs, students, import_path, isolation, limits, 
         while pending:
             job, outcome = pool.results.get()
             pending -= 1
+            learned.add(outcome.get("modules"))
             pipeline.finalize(job, outcome, results[job.student].notebooks[job.notebook])
             bar.advance(failed=results[job.student].notebooks[job.notebook].status != "ok")
     finally:

@@ -96,8 +96,9 @@ class Sandbox:
     """
 
     def __init__(self, workdir: Path, *, hide: list[Path] = (), limits: Limits = Limits(),
-                 isolation: str = "namespace", label: str = "autograde"):
+                 isolation: str = "namespace", label: str = "autograde", preload: list[str] = ()):
         self.workdir = Path(workdir)
+        self.preload = list(preload)   # modules to import while warming up (socklab.grading.warm)
         self.hide = [str(Path(p)) for p in hide]
         self.limits = limits
         self.isolation = isolation
@@ -112,7 +113,7 @@ class Sandbox:
     def start(self) -> "Sandbox":
         seed_workdir(self.workdir)
         config = {"workdir": str(self.workdir), "hide": self.hide, "limits": dataclasses.asdict(self.limits),
-                  "isolation": self.isolation, "label": self.label}
+                  "isolation": self.isolation, "label": self.label, "preload": self.preload}
         self.cgroup = _pids_cgroup(self.limits.processes)
         student_fd = _student_cgroup(self.cgroup, self.limits.processes) if self.cgroup is not None else None
         if student_fd is not None:

@@ -66,8 +66,9 @@ class Verifier:
     """Run one notebook: student cells in the student's kernel, trusted cells here."""
 
     def __init__(self, workdir: Path, *, limits: dict, label: str = "autograde", nested: bool = True,
-                 cgroup_fd: int | None = None):
+                 cgroup_fd: int | None = None, preload: list[str] = ()):
         self.workdir, self.limits, self.label, self.nested = Path(workdir), limits, label, nested
+        self.preload = list(preload)
         self.cgroup_fd = cgroup_fd
         self.cell_timeout = float(limits.get("cell_timeout", 30))
         self.session: KernelSession | None = None
@@ -78,7 +79,7 @@ class Verifier:
     def start(self) -> None:
         """Start the student's kernel (call early: it warms up while the notebook is on its way)."""
         self.session = KernelSession(self.workdir, label=self.label, limits=self.limits, agent=True,
-                                     nested=self.nested, cgroup_fd=self.cgroup_fd)
+                                     nested=self.nested, cgroup_fd=self.cgroup_fd, preload=self.preload)
         self.session.start()
         session = self.session
         # A bare call (no call_with_timeout) gives up just before the cell's own limit, so the test
