@@ -97,7 +97,10 @@ def run() -> list[dict]:
         t0 = time.monotonic()
         report = grade(assignment=assignment, root=root, jobs=2, progress=False)
         t_ours = time.monotonic() - t0
-        same = _scores(root, assignment) == _scores(twin, assignment)
+        ours, theirs = _scores(root, assignment), _scores(twin, assignment)
+        same = ours == theirs
+        if not same:   # say who differs, so a mismatch can be looked into
+            print("scores differ:", {s: (ours[s], theirs[s]) for s in ours if ours[s] != theirs.get(s)}, file=sys.stderr)
 
         t0 = time.monotonic()
         grade(assignment=assignment, root=solo, jobs=1, progress=False)

@@ -39,6 +39,11 @@ STATES = {1: "ESTABLISHED", 2: "SYN_SENT", 3: "SYN_RECV", 4: "FIN_WAIT1", 5: "FI
           7: "CLOSE", 8: "CLOSE_WAIT", 9: "LAST_ACK", 10: "LISTEN", 11: "CLOSING"}
 
 
+#: Set by the grading verifier: the pid (as our /proc sees it) of the student's process, where a
+#: ServerWatch made in a test cell must look, since the student's server runs there, not here.
+remote_pid: Callable[[], int | None] | None = None
+
+
 def proc_pid() -> int:
     """This process's id as /proc sees it (inside a PID namespace it differs from what the host sees)."""
     return int(os.readlink("/proc/self"))
@@ -60,13 +65,16 @@ def wait_until(condition: Callable[[], object], timeout: float, interval: float 
 
 
 class ServerWatch:
-    """Threads and child processes started since this watch was made, in process `pid` (default: us).
+    """Threads and child processes started since this watch was made, in process `pid` (default: us,
+    or under the grading verifier the student's process).
 
     Make it *before* the server starts. In our own process the threads of socklab's reference
     clients are not counted (their names start with ``socklab-``), the student's thread is.
     """
 
     def __init__(self, pid: int | None = None) -> None:
+        if pid is None and remote_pid is not None:
+            pid = remote_pid()
         self.pid = proc_pid() if pid is None else pid
         self._ours = pid is None or pid == proc_pid()
         self._tids = self._task_ids()

@@ -64,8 +64,8 @@ def _bad_answers(root: Path, escape: Path) -> dict:
 
 # student -> (expected score, word expected in the reasons or None); hostile ones submit no fx01-extra
 EXPECTED = {
-    "hang_accept": (8.0, "t_add: stopped at the per-cell time limit"),
-    "hang_recv": (7.0, "t_reverse: stopped at the per-cell time limit"),
+    "hang_accept": (8.0, "add() did not finish within"),
+    "hang_recv": (7.0, "reverse() did not finish within"),
     "swallow": (2.0, "ignored the interrupt"), "os_exit": (2.0, "kernel died"),
     "forkflood": (5.0, None), "memhog": (8.0, "MemoryError"), "outflood": (5.0, "too much output"),
     "netprobe": (10.0, None), "writeout": (10.0, None), "readother": (10.0, None),
@@ -112,11 +112,12 @@ def test_hostile_submissions_never_touch_good_ones(course, need_namespaces, tmp_
     for student, (score, word) in EXPECTED.items():
         row = report.student(student)
         assert row.score == score, (student, row.score, row.reasons)
-        assert row.status != "ok" and row.reasons, (student, row.status)
+        failures = [f"{gid} failed: {why}" for nb in row.notebooks.values() for gid, why in nb.failed.items()]
+        assert row.reasons or failures, student
         if student in ("netprobe", "writeout", "readother"):   # full marks only if nothing leaked
             assert row.notebooks["fx01-basics"].score == 10.0
         if word:
-            assert word in " ".join(row.reasons), (student, row.reasons)
+            assert word in " ".join(row.reasons + failures), (student, row.reasons, failures)
     assert not (course / "pwned.txt").exists() and not (course / "grader" / "pwned.txt").exists()
     graded = course / "grader" / "autograded"
     assert (graded / "outflood" / "fx01" / "fx01-basics.ipynb").stat().st_size < 5_000_000

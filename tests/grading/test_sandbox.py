@@ -20,7 +20,8 @@ def _run(tmp_path, cells, **kw):
 
 
 def _text(result, index):
-    return "".join(str(o.get("text", "")) + str(o.get("evalue", "")) for o in result["notebook"]["cells"][index]["outputs"])
+    outputs = dict(result["cells"] or []).get(index, [])
+    return "".join(str(o.get("text", "")) + str(o.get("evalue", "")) for o in outputs)
 
 
 def test_namespace_sandbox_sees_only_loopback_and_no_private_files(tmp_path, need_namespaces):

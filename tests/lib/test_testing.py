@@ -669,3 +669,38 @@ def test_an_unclosed_socket_stays_bound_until_the_sweep():
     with probe, pytest.raises(OSError):
         probe.bind(("127.0.0.1", port))
     assert testing.sweep().sockets == [f"127.0.0.1:{port}"]
+class _Yes:
+    """What a cheating answer returns: equal to anything, true, hashable."""
+
+    def __eq__(self, other):
+        return True
+
+    def __ne__(self, other):
+        return False
+
+    __hash__ = object.__hash__
+
+
+@pytest.mark.parametrize("actual, expected", [
+    (_Yes(), 3), (_Yes(), "socket"), ([_Yes()], [1]), ({"k": _Yes()}, {"k": 1}),
+    (True, 1), (1, True), (80.0, 80), ([1, 2], (1, 2)), (type("S", (str,), {"__eq__": lambda s, o: True,
+                                                                    "__hash__": str.__hash__})("no"), "yes"),
+    (type("I", (int,), {})(3), 3), ({_Yes(): 1}, {"k": 1}),
+])
+def test_expect_equal_is_strict_about_types(actual, expected):
+    """Does expect_equal reject objects equal to anything, bool for int, float for int, list for tuple and subclasses?"""
+    with pytest.raises(ExerciseFailed):
+        testing.expect_equal(actual, expected, "다릅니다", "differs")
+
+
+def test_expect_equal_still_accepts_equal_plain_data_in_any_order():
+    """Do equal dicts (any key order), nested tuples and NaN-free floats pass?"""
+    testing.expect_equal({"b": (1, [2.5, None]), "a": b"x"}, {"a": b"x", "b": (1, [2.5, None])}, "x", "x")
+
+
+@pytest.mark.parametrize("condition", [_Yes(), object(), type("B", (int,), {"__bool__": lambda s: True})(0)])
+def test_check_accepts_only_plainly_true_conditions(condition):
+    """Does check() refuse a truthy object that is not plain data (what a doctored __eq__ returns)?"""
+    with pytest.raises(ExerciseFailed):
+        testing.check(condition, "거짓", "false")
+    testing.check([0], "참", "true")   # a non-empty list is plainly true

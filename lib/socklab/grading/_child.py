@@ -1,9 +1,9 @@
-"""Inside the sandbox: lock the process down, start a kernel, run one notebook, report back.
+"""Inside the sandbox: lock the process down, start the student's kernel, verify one notebook.
 
-Runs as ``python -m socklab.grading.sandbox CONFIG`` (under ``unshare`` in namespace mode).
+Runs as ``python -I -m socklab.grading.sandbox CONFIG`` (under ``unshare`` in namespace mode).
 Protocol on stdout: ``READY\\n`` once the kernel answers, then one result frame
-``SOCKLAB-RESULT <nonce> <length>\\n<json>``. The nonce arrives on stdin, after the kernel
-started, so student code cannot read it from the command line.
+``SOCKLAB-RESULT <nonce> <length>\\n<json>`` holding only per-cell outputs. The nonce arrives on
+stdin, after the kernel started; the kernel, in nested namespaces, cannot see this process at all.
 """
 from __future__ import annotations
 
@@ -52,70 +52,108 @@ def _mountinfo() -> list[tuple[str, str]]:
     return out
 
 
-def _runtime_paths_under(path: str, hide: list[str]) -> list[str]:
-    """Folders this interpreter needs (venv, socklab's source, sys.path) that lie inside `path`,
-    outermost first, excluding anything inside a folder we are asked to hide."""
+#: System files exercises and the interpreter read; everything else outside the allow-list is absent.
+SYSTEM_FILES = ["/usr", "/bin", "/sbin", "/lib", "/lib64", "/lib32", "/libx32",
+                "/etc/services", "/etc/protocols", "/etc/ethertypes", "/etc/hosts", "/etc/nsswitch.conf",
+                "/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/localtime", "/etc/passwd",
+                "/etc/group", "/etc/alternatives", "/etc/mime.types", "/etc/ssl/certs", "/etc/resolv.conf"]
+DEVICES = ["/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom", "/dev/tty"]
+MNT_DETACH = 2
+SYS_PIVOT_ROOT = {"x86_64": 155, "aarch64": 41}
+
+
+def runtime_paths() -> list[str]:
+    """What this interpreter runs from: the venv, the base Python, socklab's own package folder."""
     import socklab
 
-    root = os.path.realpath(path)
-    candidates = {sys.prefix, sys.exec_prefix, os.path.dirname(os.path.dirname(socklab.__file__)),
-                  *(p for p in sys.path if p and os.path.isdir(p))}
-    hidden = [os.path.realpath(h) for h in hide]
-    keep = []
-    for c in sorted({os.path.realpath(c) for c in candidates}, key=len):
-        inside = c.startswith(root + os.sep)
-        secret = any(c == h or c.startswith(h + os.sep) or h.startswith(c + os.sep) for h in hidden)
-        covered = any(c.startswith(k + os.sep) for k in keep)
-        if inside and not secret and not covered:
-            keep.append(c)
-    return keep
+    paths = {sys.prefix, sys.base_prefix, sys.exec_prefix, os.path.dirname(os.path.realpath(sys.executable)),
+             os.path.dirname(os.path.realpath(socklab.__file__))}
+    return sorted(os.path.realpath(p) for p in paths if p and os.path.exists(p))
 
 
-def lock_filesystem(workdir: Path, hide: list[str]) -> list[str]:
-    """Hide private folders under empty tmpfs, make every other mount read-only but workdir.
+def _bind(src: str, root: str, *, writable: bool = False) -> None:
+    target = root + src
+    if os.path.islink(src):
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        if not os.path.lexists(target):
+            os.symlink(os.readlink(src), target)
+        return
+    if os.path.isdir(src):
+        os.makedirs(target, exist_ok=True)
+    else:
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        if not os.path.exists(target):
+            open(target, "w").close()
+    _mount(src, target, None, MS_BIND | MS_REC)
+    if not writable:
+        flags = MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID
+        for point, opts in _mountinfo():
+            if point == target:
+                for opt in opts.split(","):
+                    flags |= _KEEP_FLAGS.get(opt, 0)
+        _mount(None, target, None, flags)
 
-    Returns a list of notes about steps that could not be applied (best effort, never fatal).
+
+def lock_filesystem(workdir: Path, hide: list[str], allow: list[str] | None = None) -> list[str]:
+    """Pivot into a fresh root holding only an allow-list, read-only: the interpreter, the venv,
+    socklab's package, :data:`SYSTEM_FILES`, a few devices, /proc of our PID namespace, a fresh
+    /sys; and `workdir`, writable. The course's .git, its sources, other copies of the course and
+    other students' work are not hidden: they are simply not there. `hide` still covers anything
+    inside an allowed folder.
+
+    Returns notes about steps that could not be applied (an allowed path that is missing is fine).
     """
     notes = []
-    keep_fd = os.open(workdir, os.O_PATH | os.O_DIRECTORY)
-    writable = {str(workdir)}
-    for path in ["/tmp", "/dev/shm", *hide]:
-        if not os.path.isdir(path):
-            continue
-        # The course checkout (and so socklab and its venv) may itself live under /tmp: keep what
-        # this interpreter runs from, and nothing else, visible through the new empty tmpfs.
-        needed = _runtime_paths_under(path, hide)
-        needed_fds = [(p, os.open(p, os.O_PATH | os.O_DIRECTORY)) for p in needed]
-        try:
-            _mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, "size=64m,mode=1777")
-            if path == "/dev/shm":   # /tmp stays read-only: TMPDIR points into workdir
-                writable.add(path)
-            for p, fd in needed_fds:
-                os.makedirs(p, exist_ok=True)
-                _mount(f"/proc/self/fd/{fd}", p, None, MS_BIND | MS_REC)
-        except OSError as exc:
-            notes.append(str(exc))
-        finally:
-            for _p, fd in needed_fds:
-                os.close(fd)
-    # Put our own folder back where it was, over whatever now hides it.
-    os.makedirs(workdir, exist_ok=True)
-    _mount(f"/proc/self/fd/{keep_fd}", str(workdir), None, MS_BIND)
-    os.close(keep_fd)
+    workdir = Path(os.path.realpath(workdir))
+    root = str(workdir.parent / f".{workdir.name}-root")
+    os.makedirs(root, exist_ok=True)
+    _mount("tmpfs", root, "tmpfs", MS_NOSUID | MS_NODEV, "size=16m,mode=755")
+    for path in sorted({*SYSTEM_FILES, *runtime_paths(), *(allow or [])}, key=len):
+        if os.path.lexists(path):
+            try:
+                _bind(path, root)
+            except OSError as exc:
+                notes.append(f"{path}: {exc}")
+    for h in hide:
+        if os.path.isdir(root + h):
+            _mount("tmpfs", root + h, "tmpfs", MS_NOSUID | MS_NODEV | MS_RDONLY, "size=1m")
+    _bind(str(workdir), root, writable=True)
+    os.makedirs(root + "/proc", exist_ok=True)
+    _mount("/proc", root + "/proc", None, MS_BIND | MS_REC)
+    os.makedirs(root + "/sys", exist_ok=True)
     try:
-        _mount("sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY)
+        _mount("sysfs", root + "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY)
     except OSError as exc:
         notes.append(str(exc))
-    for point, opts in _mountinfo():
-        if point in writable or point.startswith(("/proc", "/sys", "/dev")) and point != "/dev/shm":
-            continue
-        flags = MS_REMOUNT | MS_BIND | MS_RDONLY
-        for opt in opts.split(","):
-            flags |= _KEEP_FLAGS.get(opt, 0)
-        try:
-            _mount(None, point, None, flags)
-        except OSError as exc:
-            notes.append(str(exc))
+    for dev in DEVICES:
+        if os.path.exists(dev):
+            try:
+                _bind(dev, root, writable=True)
+            except OSError as exc:
+                notes.append(f"{dev}: {exc}")
+    os.makedirs(root + "/dev/shm", exist_ok=True)
+    _mount("tmpfs", root + "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "size=64m,mode=1777")
+    for name, target in (("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"), ("stdout", "/proc/self/fd/1"),
+                         ("stderr", "/proc/self/fd/2")):
+        os.symlink(target, f"{root}/dev/{name}")
+    for empty in ("/tmp", "/home", "/root", "/var/tmp"):
+        os.makedirs(root + empty, exist_ok=True)
+    os.makedirs(root + "/.old", exist_ok=True)
+    number = SYS_PIVOT_ROOT.get(os.uname().machine)
+    if number is None:
+        raise OSError(f"pivot_root: unknown architecture {os.uname().machine}")
+    os.chdir(root)
+    if _libc.syscall(number, b".", b".old") != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, f"pivot_root: {os.strerror(err)}")
+    os.chdir("/")
+    if _libc.umount2(b"/.old", MNT_DETACH) != 0:
+        notes.append(f"umount old root: {os.strerror(ctypes.get_errno())}")
+    os.rmdir("/.old")
+    try:
+        _mount(None, "/", None, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV)
+    except OSError as exc:
+        notes.append(str(exc))
     os.chdir(workdir)
     return notes
 
@@ -131,33 +169,68 @@ def set_limits(limits: dict) -> None:
     cap(resource.RLIMIT_CORE, 0)
 
 
+def same_ports_for_all() -> list[str]:
+    """Let the student's kernel bind what the verifier (root in this sandbox) may bind.
+
+    The verifier is root here; the student's kernel, in its nested user namespace, has no
+    capability over this network namespace, so without this it would get EACCES below port 1024
+    where the test expects root's "ok". The setting is per network namespace: ours alone."""
+    try:
+        Path("/proc/sys/net/ipv4/ip_unprivileged_port_start").write_text("0")
+        return []
+    except OSError as exc:
+        return [f"ip_unprivileged_port_start: {exc}"]
+
+
+def not_dumpable() -> None:
+    """PR_SET_DUMPABLE 0: no ptrace attach, no /proc/<pid>/mem, no core dump of the verifier."""
+    PR_SET_DUMPABLE = 4
+    _libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
+
+
 def main(config: dict) -> int:
     # Keep the result channel to ourselves: fd 1 moves to a private close-on-exec descriptor and
     # the kernel inherits a log file instead.
     result_fd = os.dup(1)
     os.set_inheritable(result_fd, False)
     os.dup2(2, 1)
+    not_dumpable()
     workdir = Path(config["workdir"])
     notes: list[str] = []
     if config["isolation"] == "namespace":
         loopback_up()
-        notes += lock_filesystem(workdir, config["hide"])
+        notes += same_ports_for_all()
+        notes += lock_filesystem(workdir, config["hide"], config.get("allow"))
     set_limits(config["limits"])
+    os.environ["NBGRADER_EXECUTION"] = config["label"]   # test cells see what student cells see
     # jsonschema (via nbformat) imports rfc3987_syntax when installed, which builds a grammar for
     # 1.6 s; notebooks never use those string formats, and we pay start-up once per notebook.
     sys.modules.setdefault("rfc3987_syntax", None)
-    from socklab.grading import kernels
+    import nbformat
+
+    from socklab.grading import warm
+    from socklab.grading.verifier import Verifier
 
     t0 = time.monotonic()
-    session = kernels.KernelSession(workdir, label=config["label"], limits=config["limits"])
+    learned = [n for n in config.get("preload", []) if type(n) is str]
+    verifier = Verifier(workdir, limits=config["limits"], label=config["label"],
+                        nested=config["isolation"] == "namespace", cgroup_fd=config.get("student_cgroup_fd"),
+                        preload=warm.for_kernel(learned))
     try:
-        session.start()
+        verifier.start()
+        # nbformat compiles its output schema on the first output it checks: do it now, not mid-notebook
+        nbformat.v4.new_output("stream", name="stdout", text="")
+        warm.preload(learned)
         kernel_start_s = time.monotonic() - t0
+        before = set(sys.modules)
         os.write(result_fd, b"READY\n")
         data = sys.stdin.buffer.read()
         nonce, _, body = data.partition(b"\n")
-        result = session.execute(body.decode("utf-8"))
+        job = json.loads(body.decode("utf-8"))
+        nb = nbformat.from_dict(job["notebook"])
+        result = verifier.run(nb, set(job["trusted"]), set(job["tests"]))
         result["notes"] = notes
+        result["modules"] = warm.loaded_since(before)
         result.setdefault("timings", {})["kernel_start_s"] = kernel_start_s
         # Report first: the parent kills this whole sandbox (kernel included) once it has the result.
         payload = json.dumps(result).encode()
@@ -167,5 +240,5 @@ def main(config: dict) -> int:
             view = view[os.write(result_fd, view):]
         os.close(result_fd)
     finally:
-        session.stop()
+        verifier.stop()
     return 0

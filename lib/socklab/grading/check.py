@@ -1,6 +1,7 @@
 """``socklab check NOTEBOOK``: run a notebook's tests the way the grader will, and explain.
 
-The notebook runs top to bottom in the same sandbox as ``socklab grade``. Where the instructor's
+The notebook runs top to bottom in the same sandbox, with the same verifier, as ``socklab grade``
+(test cells run in the verifier; the student's cells in their own kernel). Where the instructor's
 source notebook is present locally (``solutions/<assignment>/<name>.ipynb``), its test cells —
 hidden tests included — replace the notebook's own, exactly as nbgrader restores them. Prints
 per exercise: passed/failed, points, and the hint (ko + en).
@@ -19,6 +20,7 @@ from pathlib import Path
 import nbformat
 
 from . import feedback as fb
+from .outputs import course_cells, merge, strip_tags
 from .sandbox import Limits, Sandbox, resolve_isolation
 
 
@@ -90,16 +92,19 @@ def _find_source(path: Path) -> Path | None:
 
 
 def restore_tests(nb, source) -> tuple[list[str], bool]:
-    """Put the source's locked cells (tests with hidden parts, setup) into nb; returns problems."""
+    """Put the source's locked cells (tests with hidden parts, setup) into nb, wholly (source and
+    metadata, so no tag of the student's survives); returns (problems, hidden tests present)."""
+    import copy
+
     from nbgrader.utils import is_locked, is_solution
 
     by_id = {c.metadata.nbgrader["grade_id"]: c for c in source.cells
              if "nbgrader" in c.metadata and "grade_id" in c.metadata.nbgrader}
     seen, problems, hidden = set(), [], False
-    for cell in nb.cells:
+    for index, cell in enumerate(nb.cells):
         gid = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
-        if gid in by_id and is_locked(by_id[gid]) and not is_solution(by_id[gid]):
-            cell.source = by_id[gid].source
+        if gid in by_id and gid not in seen and is_locked(by_id[gid]) and not is_solution(by_id[gid]):
+            nb.cells[index] = cell = copy.deepcopy(by_id[gid])
             hidden |= fb.HIDDEN_MARK in cell.source
             seen.add(gid)
     for gid, cell in by_id.items():
@@ -126,7 +131,12 @@ def check(*, notebook: Path | str, source: Path | str | None = None, isolation: 
     source = Path(source) if source else _find_source(path)
     problems, hidden = [], False
     if source is not None:
-        problems, hidden = restore_tests(nb, nbformat.read(source, as_version=4))
+        source_nb = nbformat.read(source, as_version=4)
+        problems, hidden = restore_tests(nb, source_nb)
+    else:   # self-check without the course's source: the notebook's own locked cells are the tests
+        source_nb = nb
+    strip_tags(nb)
+    trusted, tests = course_cells(nb, _locked_cells(source_nb))
     for cell in nb.cells:
         if cell.cell_type == "code":
             cell.outputs, cell.execution_count = [], None
@@ -138,17 +148,17 @@ def check(*, notebook: Path | str, source: Path | str | None = None, isolation: 
     try:
         box = Sandbox(workroot / "nb", hide=hide, limits=limits or Limits(), isolation=mode, label="validate")
         _copy_siblings(path.parent, box.workdir)
-        outcome = box.start().run(nb)
+        outcome = box.start().run(nb, trusted=trusted, tests=tests)
     finally:
         shutil.rmtree(workroot, ignore_errors=True)
-    if outcome.get("notebook") is None:
+    if outcome.get("cells") is None:
         problems.append(outcome.get("reason", "the sandbox returned nothing"))
         executed = nb
     else:
-        executed = nbformat.from_dict(outcome["notebook"])
+        executed = merge(nb, outcome["cells"], tests=tests)   # the same verdicts socklab grade keeps
         if outcome.get("status") != "ok":
             problems.append(outcome["reason"])
-    rows = fb.graded_cells(executed) if outcome.get("notebook") is not None else [
+    rows = fb.graded_cells(executed) if outcome.get("cells") is not None else [
         {"grade_id": c.metadata.nbgrader["grade_id"], "title": fb.title_of(c.source), "score": 0.0,
          "max_score": float(c.metadata.nbgrader.get("points", 0)), "message": ""}
         for c in nb.cells if c.get("metadata", {}).get("nbgrader", {}).get("grade")
@@ -158,6 +168,16 @@ def check(*, notebook: Path | str, source: Path | str | None = None, isolation: 
     if not quiet:
         print(report.text(), file=out)
     return report
+
+
+def _locked_cells(nb) -> dict[str, dict]:
+    """grade_id -> {locked, grade} of a notebook's cells (as the gradebook records the source's)."""
+    out = {}
+    for cell in nb.cells:
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        if meta.get("grade_id"):
+            out[meta["grade_id"]] = {"locked": bool(meta.get("locked")), "grade": bool(meta.get("grade"))}
+    return out
 
 
 def _copy_siblings(src: Path, dest: Path) -> None:

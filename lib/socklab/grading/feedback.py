@@ -36,8 +36,40 @@ def title_of(source: str) -> str:
     return ""
 
 
+def hidden_lines(source: str) -> list[str]:
+    """The hidden-test lines of a cell's source (stripped, long enough to be recognisable).
+
+    >>> hidden_lines("x = 1\\n### BEGIN HIDDEN TESTS\\nassert f(2) == 4\\n### END HIDDEN TESTS")
+    ['assert f(2) == 4']
+    """
+    if HIDDEN_MARK not in source:
+        return []
+    part = source.split(HIDDEN_MARK, 1)[1].split("END HIDDEN TESTS", 1)[0]
+    return [line.strip() for line in part.splitlines()[1:] if len(line.strip()) >= 8]
+
+
+def scrub(message: str, source: str) -> str:
+    """`message` with every hidden-test line of `source` cut out.
+
+    Hidden tests never reach the student's process (the verifier runs them), so only a message the
+    verifier itself wrote (a SyntaxError, a traceback line) could quote one; hints the hidden tests
+    raise on purpose stay readable.
+
+    >>> scrub("got: assert f(2) == 4", "### BEGIN HIDDEN TESTS\\nassert f(2) == 4\\n### END HIDDEN TESTS")
+    'got: [hidden test]'
+    """
+    for line in sorted(hidden_lines(source), key=len, reverse=True):
+        message = message.replace(line, "[hidden test]")
+    return message
+
+
 def cell_message(cell, *, hidden: bool | None = None) -> str:
-    """What a student may read about why a graded cell failed ('' when it passed)."""
+    """What a student may read about why a graded cell failed ('' when it passed); never a line
+    of the cell's hidden tests."""
+    return scrub(_cell_message(cell, hidden=hidden), cell.get("source", ""))
+
+
+def _cell_message(cell, *, hidden: bool | None = None) -> str:
     if hidden is None:
         hidden = HIDDEN_MARK in cell.get("source", "")
     for out in cell.get("outputs", []):

@@ -115,6 +115,16 @@ def zero_grades(coursedir: CourseDirectory, assignment: str, student: str, noteb
         gb.db.commit()
 
 
+def cap_scores(coursedir: CourseDirectory, assignment: str, student: str, notebook: str) -> None:
+    """Clamp every automatic score of one notebook into [0, the cell's maximum] (from the source)."""
+    with Gradebook(coursedir.db_url, coursedir.course_id) as gb:
+        sub = gb.find_submission_notebook(notebook, assignment, student)
+        for grade in sub.grades:
+            if grade.auto_score is not None:
+                grade.auto_score = min(max(float(grade.auto_score), 0.0), float(grade.max_score))
+        gb.db.commit()
+
+
 def scores(coursedir: CourseDirectory, assignment: str, student: str) -> dict:
     """{score, max_score, needs_manual, notebooks: {name: {score, max_score, grades: {id: (s, max)}}}}."""
     with Gradebook(coursedir.db_url, coursedir.course_id) as gb:

@@ -80,22 +80,46 @@ def _make_executor_class():
     return CappedExecute
 
 
-class KernelSession:
-    """One kernel in `workdir`; start() early, execute() once, stop() always."""
+#: The student's kernel runs in its own user, PID and mount namespaces nested in the sandbox's:
+#: it cannot see, signal, trace or read the verifier (or anything else outside its PID namespace),
+#: and holds no capability over the sandbox's namespaces.
+NESTED = ["unshare", "--user", "--map-root-user", "--pid", "--fork", "--mount", "--mount-proc", "--kill-child"]
 
-    def __init__(self, workdir: Path, *, label: str = "autograde", limits: dict | None = None):
+
+# Writing "0" to cgroup.procs moves the writer itself; then become the kernel's launcher.
+_JOIN_CGROUP = ("import os, sys; fd = int(sys.argv[1]); os.write(fd, b'0'); os.close(fd); "
+                "os.execvp(sys.argv[2], sys.argv[2:])")
+
+
+class KernelSession:
+    """One student kernel in `workdir`: start() early, then run cells one at a time, stop() always.
+
+    With ``agent=True`` the kernel serves the verifier on a socketpair (:attr:`channel` is the
+    verifier's end; see :mod:`socklab.grading.agent`). With ``nested=True`` it starts inside
+    nested namespaces (:data:`NESTED`).
+    """
+
+    def __init__(self, workdir: Path, *, label: str = "autograde", limits: dict | None = None,
+                 agent: bool = False, nested: bool = False, cgroup_fd: int | None = None,
+                 preload: list[str] = ()):
         self.workdir = Path(workdir)
+        self.preload = list(preload)
+        self.cgroup_fd = cgroup_fd
         self.label = label
         self.limits = limits or {}
+        self.agent, self.nested = agent, nested
         self.loop = asyncio.new_event_loop()
-        self.km = self.kc = None
+        self.km = self.kc = self.ep = None
+        self.channel = None
         self.log = logging.getLogger("socklab.grading")
 
     def _env(self) -> dict:
         home = self.workdir / ".home"
         home.mkdir(exist_ok=True)
         env = dict(os.environ, NBGRADER_EXECUTION=self.label, HOME=str(home), TMPDIR=str(self.workdir),
-                   PYTHONDONTWRITEBYTECODE="1", MPLBACKEND="module://matplotlib_inline.backend_inline")
+                   PYTHONDONTWRITEBYTECODE="1", MPLBACKEND="module://matplotlib_inline.backend_inline",
+                   PYTHONSAFEPATH="1")   # the work folder (the submission's files) is never on sys.path
+        env.pop("PYTHONPATH", None)
         env["MPLCONFIGDIR"] = str(home / ".mpl")
         return env
 
@@ -105,6 +129,10 @@ class KernelSession:
         self.loop.run_until_complete(self._start())
 
     async def _start(self) -> None:
+        import socket
+        import sys
+
+        from jupyter_client.kernelspec import KernelSpec
         from jupyter_client.manager import AsyncKernelManager
 
         runtime = self.workdir / ".k"
@@ -112,54 +140,117 @@ class KernelSession:
         # IPC sockets in our own folder: no TCP ports to race on, even without a network namespace.
         self.km = AsyncKernelManager(kernel_name="python3", transport="ipc", ip=str(runtime / "kernel"),
                                      connection_file=str(runtime / "kernel.json"))
-        log = open(runtime / "kernel.log", "wb")
+        argv = (NESTED if self.nested else []) + [sys.executable, "-P", "-m", "ipykernel_launcher", "-f",
+                                                  "{connection_file}"]
+        kw = {"pass_fds": ()}
+        if self.cgroup_fd is not None:   # the kernel's own pids cgroup, below the sandbox's cap
+            argv = [sys.executable, "-I", "-S", "-c", _JOIN_CGROUP, str(self.cgroup_fd), *argv]
+            kw["pass_fds"] = (self.cgroup_fd,)
+        self.km._kernel_spec = KernelSpec(argv=argv, language="python", display_name="Python 3 (socklab student)",
+                                          env={})
+        env, extra = self._env(), ["--HistoryManager.hist_file=:memory:", "--InteractiveShellApp.ignore_cwd=True"]
+        if self.agent:
+            mine, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+            theirs.set_inheritable(True)
+            env["SOCKLAB_AGENT_FD"] = str(theirs.fileno())
+            if self.preload:   # imported before the kernel says it is ready (see socklab.grading.warm)
+                env["SOCKLAB_PRELOAD"] = ",".join(self.preload)
+            extra.append("--IPKernelApp.exec_lines=['__import__(\"socklab.grading.agent\").grading.agent.start()']")
+            kw["pass_fds"] += (theirs.fileno(),)
+        log = open(runtime / "kernel.log", "ab")
         try:
-            await self.km.start_kernel(cwd=str(self.workdir), env=self._env(), stdout=log, stderr=log,
-                                       extra_arguments=["--HistoryManager.hist_file=:memory:"])
+            await self.km.start_kernel(cwd=str(self.workdir), env=env, stdout=log, stderr=log,
+                                       extra_arguments=extra, **kw)
         finally:
             log.close()
+            if self.agent:
+                theirs.close()
+                self.channel = mine
         self.kc = self.km.client()
         self.kc.start_channels()
         await self.kc.wait_for_ready(timeout=60)
+
+    def kernel_pid(self) -> int | None:
+        """The kernel's process id as our /proc sees it (below ``unshare`` when nested)."""
+        proc = getattr(getattr(self.km, "provisioner", None), "process", None)
+        pid = getattr(proc, "pid", None)
+        for _ in range(4):   # the cgroup launcher execs unshare, which forks the kernel
+            try:
+                if Path(f"/proc/{pid}/comm").read_text().strip() != "unshare":
+                    return pid
+                kids = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+            except (OSError, TypeError):
+                return None
+            if len(kids) != 1:
+                return None
+            pid = int(kids[0])
+        return None
+
+    def kill(self) -> None:
+        """SIGKILL the kernel (its whole nested PID namespace); safe from any thread."""
+        import signal
+
+        proc = getattr(getattr(self.km, "provisioner", None), "process", None)
+        if proc is not None and proc.poll() is None:
+            try:
+                os.killpg(os.getpgid(proc.pid), signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                proc.kill()
 
     def execute(self, nb_json: str | bytes) -> dict:
         """Execute every cell of the notebook text; returns {status, reason, notebook, timings}."""
         return self.loop.run_until_complete(self._execute(nbformat.reads(nb_json, as_version=4)))
 
-    async def _execute(self, nb: NotebookNode) -> dict:
-        from nbclient.exceptions import CellTimeoutError, DeadKernelError
-
-        t0 = time.monotonic()
+    async def _prepare(self, nb: NotebookNode) -> None:
         ep = self.executor_class(km=self.km, timeout=int(self.limits.get("cell_timeout", 30)),
-                                    interrupt_on_timeout=True, allow_errors=True, log=self.log)
+                                 interrupt_on_timeout=True, allow_errors=True, log=self.log)
         ep.output_budget = int(self.limits.get("output_bytes", 1 << 20))
         ep._used, ep._noted = {}, set()
         ep.nb = nb
         ep.kc = self.kc
         ep.reset_execution_trackers()
         ep.resources = {"metadata": {"path": str(self.workdir)}}
-        status, reason = "ok", ""
         info = await ep.async_wait_for_reply(await _maybe_await(self.kc.kernel_info()))
         if info and "language_info" in info["content"]:
             nb.metadata["language_info"] = info["content"]["language_info"]
+        self.ep = ep
+
+    def prepare(self, nb: NotebookNode) -> None:
+        """Get ready to run `nb`'s cells one by one with :meth:`run_cell`."""
+        self.loop.run_until_complete(self._prepare(nb))
+
+    def run_cell(self, cell: NotebookNode, index: int) -> tuple[str, str]:
+        """Run one cell in the kernel (outputs land in `cell`); returns (status, reason)."""
+        return self.loop.run_until_complete(self._run_cell(cell, index))
+
+    async def _run_cell(self, cell: NotebookNode, index: int) -> tuple[str, str]:
+        from nbclient.exceptions import CellTimeoutError, DeadKernelError
+
+        try:
+            await self.ep.async_execute_cell(cell, index, store_history=True)
+        except (CellTimeoutError, DeadKernelError, asyncio.CancelledError) as exc:
+            if isinstance(exc, DeadKernelError):
+                reason = f"the kernel died in cell {index} (crash, os._exit or a resource limit)"
+                cell.outputs.append(_error("KernelDied", reason))
+                return "died", reason
+            reason = (f"cell {index} ran over its {self.ep.timeout} s time limit and ignored the interrupt; "
+                      "the kernel was stopped")
+            cell.outputs.append(_error(TIME_LIMIT, reason))
+            return "timeout", reason
+        return "ok", ""
+
+    async def _execute(self, nb: NotebookNode) -> dict:
+        t0 = time.monotonic()
+        await self._prepare(nb)
+        status, reason = "ok", ""
         for index, cell in enumerate(nb.cells):
             if status != "ok":
                 if cell.cell_type == "code" and cell.source.strip():
                     cell.outputs = [_error(STOPPED, f"not run: {reason}")]
                 continue
-            try:
-                await ep.async_execute_cell(cell, index, store_history=True)
-            except (CellTimeoutError, DeadKernelError, asyncio.CancelledError) as exc:
-                if isinstance(exc, DeadKernelError):
-                    status, reason = "died", f"the kernel died in cell {index} (crash, os._exit or a resource limit)"
-                    cell.outputs.append(_error("KernelDied", reason))
-                else:
-                    status = "timeout"
-                    reason = (f"cell {index} ran over its {ep.timeout} s time limit and ignored the interrupt; "
-                              "the kernel was stopped")
-                    cell.outputs.append(_error(TIME_LIMIT, reason))
-        ep.set_widgets_metadata()
-        return {"status": status, "reason": reason, "notebook": nb, "truncated": sorted(ep._noted),
+            status, reason = await self._run_cell(cell, index)
+        self.ep.set_widgets_metadata()
+        return {"status": status, "reason": reason, "notebook": nb, "truncated": sorted(self.ep._noted),
                 "timings": {"exec_s": time.monotonic() - t0}}
 
     def stop(self) -> None:
@@ -171,6 +262,8 @@ class KernelSession:
         except Exception as exc:  # the child exits next anyway; never mask the real result
             self.log.warning("kernel shutdown: %s", exc)
         finally:
+            if self.channel is not None:
+                self.channel.close()
             shutil.rmtree(self.workdir / ".k", ignore_errors=True)
             self.loop.close()
 

@@ -81,11 +81,11 @@ class Pool:
                 box = box or self._spawn()
                 if self._more_expected():
                     warm = self._spawn()
-                _copy_extras(job.extras, box.workdir)
-                outcome = box.run(job.payload)
+                _copy_extras(job.extras, box.workdir, job.shipped)
+                outcome = box.run(job.payload, trusted=job.trusted, tests=job.tests)
             except Exception as exc:  # a grader bug (or a sandbox that cannot start) still yields a result:
                 # the parent waits for one result per job, so a dead worker would hang the whole run.
-                outcome = {"status": "crash", "reason": f"grader error: {type(exc).__name__}: {exc}", "notebook": None}
+                outcome = {"status": "crash", "reason": f"grader error: {type(exc).__name__}: {exc}", "cells": None}
             finally:
                 if box is not None:
                     box.close()
@@ -100,9 +100,13 @@ class Pool:
             t.join(timeout=30)
 
 
-def _copy_extras(src: Path, dest: Path) -> None:
+def _copy_extras(src: Path, dest: Path, only: set[str] | None = None) -> None:
+    """The files the assignment ships (relative paths in `only`), from the submission folder.
+    Nothing else the student put there (a socklab/ package, say) reaches the sandbox."""
     for path in src.rglob("*"):
         rel = path.relative_to(src)
-        if path.is_file() and path.suffix != ".ipynb" and not rel.parts[0].startswith("."):
+        if only is not None and rel.as_posix() not in only:
+            continue
+        if path.is_file() and not path.is_symlink() and path.suffix != ".ipynb" and not rel.parts[0].startswith("."):
             (dest / rel).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy(path, dest / rel)

@@ -3,15 +3,16 @@
 Per submitted notebook, in the parent: nbgrader's sanitize step (ClearOutput, DeduplicateIds,
 OverwriteKernelspec, OverwriteCells — which restores hidden tests and locked cells from the
 source — and CheckCellMetadata). Then N workers each execute one notebook at a time in its own
-sandbox, with the next sandbox's kernel already warming up. Back in the parent, one notebook at
-a time: nbgrader's post-execution preprocessors (LimitOutput, SaveAutoGrades, ...) write the
-scores into the gradebook. Only the parent touches the gradebook, so SQLite never sees two
+sandbox, with the next sandbox's kernel already warming up; there the verifier runs the test
+cells, the student's kernel the student's cells. Back in the parent, one notebook at a time: the
+returned outputs go into the parent's own copy of the sanitized notebook (only for the cells it
+sent), and nbgrader's post-execution preprocessors (LimitOutput, SaveAutoGrades, ...) write the
+scores into the gradebook, capped at each cell's points. Only the parent touches the gradebook, so SQLite never sees two
 writers.
 """
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
 import shutil
 import sys
@@ -20,11 +21,15 @@ import time
 import warnings
 from pathlib import Path
 
+import nbformat
+
 from . import gradebook as gbk
+from .outputs import course_cells, limit_notes, merge, strip_tags
 from .pool import Pool
 from .progress import Progress
 from .sandbox import Limits, Sandbox, resolve_isolation
-from .submissions import ImportReport, Submission, find_submissions, import_submissions
+from .submissions import ImportReport, Submission, find_submissions, import_submissions, shipped_files
+from .warm import Learned
 
 
 @dataclasses.dataclass
@@ -35,6 +40,7 @@ class NotebookResult:
     status: str = "ok"          # ok | partial (timeout/died) | failed | missing
     reasons: list[str] = dataclasses.field(default_factory=list)
     grades: dict = dataclasses.field(default_factory=dict)
+    failed: dict[str, str] = dataclasses.field(default_factory=dict)   # test grade_id -> why (feedback text)
 
 
 @dataclasses.dataclass
@@ -81,6 +87,8 @@ class GradeReport:
         for row in self.students:
             lines.append(f"  {row.student:<20} {row.score:6.1f} / {row.max_score:<6.1f} {row.status}")
             lines += [f"      {r}" for r in row.reasons]
+            lines += [f"      {nb.name}: {gid} failed: {why}" for nb in row.notebooks.values()
+                      for gid, why in nb.failed.items()]
         if self.csv_path:
             lines.append(f"grades: {self.csv_path}")
         return "\n".join(lines)
@@ -93,6 +101,9 @@ class _Job:
     autograded: Path            # sanitized notebook, later the graded one
     extras: Path                # folder whose non-notebook files the notebook may open
     payload: dict
+    trusted: list[int] = dataclasses.field(default_factory=list)   # the course's own cells
+    tests: list[int] = dataclasses.field(default_factory=list)     # ... that are graded tests
+    shipped: set[str] | None = None                                 # data files the assignment ships
 
 
 def find_root(start: Path | None = None) -> Path:
@@ -146,8 +157,10 @@ def _grade(*, assignment, root, jobs, students, import_path, isolation, limits, 
     pipeline = _Pipeline(config, coursedir, assignment, expected)
     workroot = Path(tempfile.mkdtemp(prefix="socklab-grade-"))
     hide = _private_paths(coursedir, workroot)
+    learned = Learned()    # what the verifiers imported: the next sandboxes import it while they wait
     pool = Pool(jobs or os.cpu_count() or 1,
-                 lambda d: Sandbox(d, hide=hide, limits=limits, isolation=mode, label="autograde"), workroot)
+                lambda d: Sandbox(d, hide=hide, limits=limits, isolation=mode, label="autograde",
+                                  preload=learned.names()), workroot)
     bar = Progress(sum(len(s.notebooks) for s in subs), enabled=progress, stream=log)
     results: dict[str, StudentResult] = {}
     try:
@@ -166,6 +179,7 @@ def _grade(*, assignment, root, jobs, students, import_path, isolation, limits, 
         while pending:
             job, outcome = pool.results.get()
             pending -= 1
+            learned.add(outcome.get("modules"))
             pipeline.finalize(job, outcome, results[job.student].notebooks[job.notebook])
             bar.advance(failed=results[job.student].notebooks[job.notebook].status != "ok")
     finally:
@@ -246,6 +260,7 @@ class _Pipeline:
         self.conv.writer = FilesWriter(parent=self.conv, config=self.conv.config)
         self.conv.exporter = NotebookExporter(parent=self.conv, config=self.conv.config)
         self.sources = {name: gbk.source_cells(coursedir, assignment, name) for name in expected}
+        self.shipped = shipped_files(coursedir, assignment)
         self.deleted: dict[tuple[str, str], list[str]] = {}
 
     def _convert(self, path: Path, sanitizing: bool) -> None:
@@ -288,13 +303,16 @@ class _Pipeline:
                 continue
             try:
                 self._convert(readable[name], sanitizing=True)
-                payload = json.loads((dest / f"{name}.ipynb").read_text(encoding="utf-8"))
+                payload = nbformat.read(dest / f"{name}.ipynb", as_version=4)
+                strip_tags(payload)
+                trusted, tests = course_cells(payload, self.sources[name])
             except Exception as exc:  # nbgrader refused the notebook: report it, grade the rest
                 row.notebooks[name].status = "failed"
                 row.notebooks[name].reasons.append(f"nbgrader could not read it: {type(exc).__name__}: {exc}")
                 gbk.zero_notebook(self.coursedir, self.assignment, sub.student, name)
                 continue
-            jobs.append(_Job(sub.student, name, dest / f"{name}.ipynb", dest, payload))
+            jobs.append(_Job(sub.student, name, dest / f"{name}.ipynb", dest, payload, trusted, tests,
+                             self.shipped))
         return jobs
 
     def give_up(self, sub: Submission, row: StudentResult, reason: str) -> None:
@@ -339,16 +357,16 @@ class _Pipeline:
     def finalize(self, job: _Job, outcome: dict, result: NotebookResult) -> None:
         """Save one executed notebook's grades (parent process, one at a time)."""
         result.reasons += self._notes.get((job.student, job.notebook), [])
-        if outcome.get("notebook") is None:
+        if outcome.get("cells") is None:
             result.status = "failed"
             result.reasons.append(outcome.get("reason") or "the sandbox returned no notebook")
             if outcome.get("log"):
                 result.reasons.append("sandbox log: " + outcome["log"][-300:].replace("\n", " / "))
             gbk.zero_notebook(self.coursedir, self.assignment, job.student, job.notebook)
             return
-        from nbformat import from_dict
-
-        self.executed[(job.student, job.notebook)] = from_dict(outcome["notebook"])
+        # Our own copy of the notebook: only the outputs of the cells we sent come back.
+        graded = merge(job.payload, outcome["cells"], tests=job.tests)
+        self.executed[(job.student, job.notebook)] = graded
         try:
             self._convert(job.autograded, sanitizing=False)
         except Exception as exc:
@@ -358,12 +376,19 @@ class _Pipeline:
             return
         finally:
             self.executed.pop((job.student, job.notebook), None)
+        gbk.cap_scores(self.coursedir, self.assignment, job.student, job.notebook)
+        from .feedback import graded_cells
+
+        for row in graded_cells(graded):   # the verifier's reason for each failed test, as feedback shows it
+            if not row["passed"]:
+                lines = [line.strip() for line in (row["message"] or "failed").strip().splitlines()]
+                result.failed[row["grade_id"]] = " / ".join(lines[:2])[:240] or "failed"   # ko / en
         if self.deleted.get((job.student, job.notebook)):
             gbk.zero_grades(self.coursedir, self.assignment, job.student, job.notebook,
                             self.deleted[(job.student, job.notebook)])
         if outcome.get("status", "ok") != "ok":
             result.reasons.append(outcome["reason"])
-        result.reasons += _limit_notes(outcome["notebook"], outcome.get("truncated", []))
+        result.reasons += limit_notes(graded, outcome.get("truncated", []))
         if result.reasons:
             result.status = "partial"
 
@@ -379,18 +404,3 @@ class _Pipeline:
             if name in row.notebooks:
                 res = row.notebooks[name]
                 res.score, res.max_score, res.grades = nb["score"], nb["max_score"], nb["grades"]
-
-
-def _limit_notes(nb: dict, truncated: list[int]) -> list[str]:
-    """Reasons for cells the sandbox's limits stopped (time, memory, output)."""
-    notes = []
-    for index, cell in enumerate(nb.get("cells", [])):
-        name = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") or f"cell {index}"
-        if index in truncated:
-            notes.append(f"{name}: printed too much output; the rest was dropped")
-        for out in cell.get("outputs", []):
-            if out.get("output_type") == "error" and out.get("ename") == "CellTimeoutError":
-                notes.append(f"{name}: stopped at the per-cell time limit (stuck in accept()/recv() or a loop?)")
-            elif out.get("output_type") == "error" and out.get("ename") == "MemoryError":
-                notes.append(f"{name}: MemoryError: the memory limit was reached")
-    return list(dict.fromkeys(notes))

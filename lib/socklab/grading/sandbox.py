@@ -1,13 +1,15 @@
 """One sandboxed child process per submission notebook.
 
 The child runs in fresh user, network, mount and PID namespaces (``unshare``): only ``lo`` exists,
-the course's private folders (sources with hidden tests, other submissions, the gradebook) are
-covered by empty tmpfs mounts, every other mount is read-only except the child's own work folder,
-and setrlimit caps CPU seconds, address space, processes and file size. The parent adds a
-wall-clock cap and kills the whole PID namespace when it expires.
+and it pivots into a new root holding an allow-list, read-only (the interpreter, the venv,
+socklab's package, ``/etc/services`` and a few other system files, ``/proc`` of its own PID
+namespace), plus its own work folder, writable; setrlimit caps CPU seconds, address space,
+processes and file size. The parent adds a wall-clock cap and kills the whole PID namespace when
+it expires. Inside, the child is the *verifier* (:mod:`socklab.grading.verifier`): it runs the
+course's test cells itself and the student's cells in a kernel nested one namespace deeper.
 
-The child starts its kernel *before* it is given a notebook, so a runner can keep one warm
-sandbox per worker. Where namespaces are unavailable the child runs with limits only, and
+The child starts the student's kernel *before* it is given a notebook, so a runner can keep one
+warm sandbox per worker. Where namespaces are unavailable the child runs with limits only, and
 :func:`isolation_status` says so in plain words.
 """
 from __future__ import annotations
@@ -94,8 +96,9 @@ class Sandbox:
     """
 
     def __init__(self, workdir: Path, *, hide: list[Path] = (), limits: Limits = Limits(),
-                 isolation: str = "namespace", label: str = "autograde"):
+                 isolation: str = "namespace", label: str = "autograde", preload: list[str] = ()):
         self.workdir = Path(workdir)
+        self.preload = list(preload)   # modules to import while warming up (socklab.grading.warm)
         self.hide = [str(Path(p)) for p in hide]
         self.limits = limits
         self.isolation = isolation
@@ -110,18 +113,28 @@ class Sandbox:
     def start(self) -> "Sandbox":
         seed_workdir(self.workdir)
         config = {"workdir": str(self.workdir), "hide": self.hide, "limits": dataclasses.asdict(self.limits),
-                  "isolation": self.isolation, "label": self.label}
-        cmd = [sys.executable, "-m", "socklab.grading.sandbox", json.dumps(config)]
+                  "isolation": self.isolation, "label": self.label, "preload": self.preload}
+        self.cgroup = _pids_cgroup(self.limits.processes)
+        student_fd = _student_cgroup(self.cgroup, self.limits.processes) if self.cgroup is not None else None
+        if student_fd is not None:
+            config["student_cgroup_fd"] = student_fd
+        # -I: no PYTHONPATH, no user site, no work folder on sys.path (a socklab/ in a submission
+        # must not shadow the real one).
+        cmd = [sys.executable, "-I", "-m", "socklab.grading.sandbox", json.dumps(config)]
         if self.isolation == "namespace":
             cmd = _UNSHARE + cmd
-        self.cgroup = _pids_cgroup(self.limits.processes)
         if self.cgroup is not None:
             # RLIMIT_NPROC does not bind root; a pids cgroup does. Join it before exec.
             cmd = ["sh", "-c", 'echo $$ > "$0" && exec "$@"', str(self.cgroup / "cgroup.procs"), *cmd]
         env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1", MALLOC_ARENA_MAX="2")
-        with open(self.log_path, "wb") as log:
-            self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log,
-                                         cwd=self.workdir, env=env, start_new_session=True)
+        try:
+            with open(self.log_path, "wb") as log:
+                self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log,
+                                             cwd=self.workdir, env=env, start_new_session=True,
+                                             pass_fds=() if student_fd is None else (student_fd,))
+        finally:
+            if student_fd is not None:
+                os.close(student_fd)
         self.started_at = time.monotonic()
         return self
 
@@ -143,8 +156,10 @@ class Sandbox:
                 return False
         return True
 
-    def run(self, notebook: dict) -> dict:
-        """Execute `notebook` (nbformat dict). Returns {status, reason, notebook|None, timings}."""
+    def run(self, notebook: dict, *, trusted: list[int] = (), tests: list[int] = ()) -> dict:
+        """Execute `notebook` (nbformat dict): `trusted` cells (the course's own, restored from the
+        source) in the verifier too, `tests` only there. Returns {status, reason, cells|None, timings}:
+        ``cells`` is ``[[index, outputs], ...]``."""
         assert self.proc is not None, "call start() first"
         nonce = secrets.token_hex(16).encode()
         try:
@@ -155,7 +170,8 @@ class Sandbox:
             started = time.monotonic()
             deadline = started + self.limits.wall_seconds
             try:
-                self.proc.stdin.write(nonce + b"\n" + json.dumps(notebook).encode())
+                job = {"notebook": notebook, "trusted": list(trusted), "tests": list(tests)}
+                self.proc.stdin.write(nonce + b"\n" + json.dumps(job).encode())
                 self.proc.stdin.close()
             except (BrokenPipeError, OSError):
                 return self._fail("crash", "the sandbox stopped before it got the notebook")
@@ -179,7 +195,7 @@ class Sandbox:
             tail = self.log_path.read_text(errors="replace")[-400:].strip()
         except OSError:
             pass
-        return {"status": status, "reason": reason, "notebook": None, "log": tail, "timings": {}}
+        return {"status": status, "reason": reason, "cells": None, "log": tail, "timings": {}}
 
     def close(self) -> None:
         """Kill the child and everything it started (the whole PID namespace)."""
@@ -221,6 +237,22 @@ def _pids_cgroup(limit: int) -> Path | None:
     return None
 
 
+#: Tasks (threads count) the verifier keeps for itself when the student's kernel forks all it may.
+VERIFIER_TASKS = 64
+
+
+def _student_cgroup(group: Path, limit: int) -> int | None:
+    """An fd on the cgroup.procs of a sub-group for the student's kernel, capped below the sandbox's
+    own cap so a fork flood in the student's kernel leaves the verifier room to run its tests."""
+    sub = group / "student"
+    try:
+        sub.mkdir()
+        (sub / "pids.max").write_text(str(max(16, limit - VERIFIER_TASKS)))
+        return os.open(sub / "cgroup.procs", os.O_WRONLY | os.O_CLOEXEC)
+    except OSError:
+        return None
+
+
 def _read(path: Path) -> str:
     try:
         return path.read_text()
@@ -230,6 +262,8 @@ def _read(path: Path) -> str:
 
 def _remove_cgroup(group: Path) -> None:
     # Tasks of a killed PID namespace take a moment to be reaped; bounded polling, then give up.
+    if (group / "student").is_dir():
+        _remove_cgroup(group / "student")
     deadline = time.monotonic() + 5
     while True:
         for pid in _read(group / "cgroup.procs").split():

@@ -131,3 +131,12 @@ def import_submissions(source: Path, *, submitted_root: Path, assignment: str,
         dest.write_bytes(read())
         report.imported.append((student, notebook, name))
     return report
+
+
+def shipped_files(coursedir, assignment: str) -> set[str]:
+    """Relative paths of the non-notebook files the assignment's release folder ships."""
+    release = Path(coursedir.format_path(coursedir.release_directory, ".", assignment))
+    if not release.is_dir():
+        return set()
+    return {p.relative_to(release).as_posix() for p in release.rglob("*")
+            if p.is_file() and p.suffix != ".ipynb" and ".ipynb_checkpoints" not in p.parts}

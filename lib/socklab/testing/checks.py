@@ -147,16 +147,33 @@ def concurrent(payloads: Sequence[bytes] = (b"first client", b"second client", b
     return Scenario(f"{len(payloads)} clients at once", len(payloads), action, expect, crash_first=False)
 
 
+#: Set by the grading verifier: accept() calls the student's process made on its copy of a socket.
+remote_accepts: Callable[[socket.socket], int] | None = None
+
+
+class _AcceptCount(list):
+    """``[0]`` is the accept() calls on the listener: ours, plus the student's process's copy."""
+
+    def __init__(self, listener: socket.socket) -> None:
+        super().__init__([0])
+        self.listener = listener
+
+    def __getitem__(self, index):
+        local = super().__getitem__(index)
+        hook = remote_accepts
+        return local + (hook(self.listener) if hook is not None else 0)
+
+
 def _counting(listener: socket.socket) -> list[int]:
     """Count the student's accept() calls on our listener (same object, one extra counter)."""
-    count = [0]
+    count = _AcceptCount(listener)
 
     class Listener(socket.socket):
         __slots__ = ()
 
         def accept(self):
             pair = super().accept()
-            count[0] += 1
+            list.__setitem__(count, 0, list.__getitem__(count, 0) + 1)
             return pair
 
     Listener.__module__, Listener.__qualname__ = "socket", "socket"  # repr stays <socket.socket ...>

@@ -10,7 +10,7 @@ import traceback
 from types import FrameType, TracebackType
 from typing import NoReturn
 
-__all__ = ["ExerciseFailed", "TimeLimit", "fail", "check", "expect_equal", "describe_exception",
+__all__ = ["ExerciseFailed", "TimeLimit", "fail", "check", "expect_equal", "strict_equal", "describe_exception",
            "student_frame", "where"]
 
 _short = reprlib.Repr()
@@ -78,15 +78,69 @@ def fail(ko: str, en: str, *, hint_ko: str | None = None, hint_en: str | None = 
 def check(condition: object, ko: str, en: str, **hints: str | None) -> None:
     """Like ``assert condition``, but the failure says `ko` / `en` (plus ``hint_ko=``/``hint_en=``).
 
+    Only plain values count as true (``True``, a non-empty str/list/…): an object that merely
+    claims to be true, such as what a doctored ``__eq__`` returns, fails.
+
     >>> check(1 + 1 == 2, "덧셈이 틀렸습니다", "addition is wrong")
     """
     count_check()
-    if not condition:
+    if not _plainly_true(condition):
         fail(ko, en, **hints)
 
 
+def _plainly_true(value: object) -> bool:
+    if type(value) is bool:
+        return value
+    if type(value) in _PLAIN:
+        return bool(value)   # len() or != 0 of a builtin type: nothing the student can override
+    return False
+
+
+_PLAIN = (type(None), bool, int, float, str, bytes, list, tuple, dict)
+
+
+def _canon(value: object, depth: int = 0) -> object:
+    """A comparable form of plain data built only from builtin values, so comparing two of them
+    never runs a method the student wrote. Non-plain values compare only to themselves."""
+    t = type(value)
+    if depth > 64:
+        raise ValueError("data nested too deeply")
+    if t is list or t is tuple:
+        return (t.__name__, tuple(_canon(v, depth + 1) for v in value))
+    if t is dict:
+        return ("dict", frozenset((_canon(k, depth + 1), _canon(v, depth + 1)) for k, v in value.items()))
+    if t in _PLAIN:
+        return (t.__name__, value)
+    return ("object", id(value))
+
+
+def strict_equal(actual: object, expected: object) -> bool:
+    """Equal values of exactly the same plain types, all the way down.
+
+    >>> strict_equal({"port": 80, "ok": True}, {"ok": True, "port": 80})
+    True
+    >>> strict_equal(1, True), strict_equal(80.0, 80), strict_equal([1], (1,))
+    (False, False, False)
+    """
+    if type(expected) not in _PLAIN:   # the test's own object (e.g. a scapy packet): its equality
+        return type(actual) is type(expected) and expected == actual
+    try:
+        return _canon(actual) == _canon(expected)
+    except (ValueError, TypeError, RecursionError):
+        return False
+
+
+def _shown(value: object) -> str:
+    try:
+        text = _short.repr(value)
+    except Exception:  # noqa: BLE001 - a repr that raises still gets a line
+        text = f"<{type(value).__name__}>"
+    return text
+
+
 def expect_equal(actual: object, expected: object, ko: str, en: str, **hints: str | None) -> None:
-    """Fail with `ko` / `en` unless ``actual == expected``; the message shows both values.
+    """Fail with `ko` / `en` unless `actual` equals `expected`, with the same types (``True`` is
+    not ``1``, a tuple is not a list, a ``str`` subclass is not a ``str``); shows both values.
 
     >>> expect_equal(b"hi", b"hi!", "응답이 다릅니다", "wrong reply")
     Traceback (most recent call last):
@@ -97,8 +151,11 @@ def expect_equal(actual: object, expected: object, ko: str, en: str, **hints: st
       기대한 값 / expected: b'hi!'
     """
     count_check()
-    if actual != expected:
-        detail = f"받은 값 / got:      {_short.repr(actual)}\n기대한 값 / expected: {_short.repr(expected)}"
+    if not strict_equal(actual, expected):
+        got, want = _shown(actual), _shown(expected)
+        if got == want or type(actual) is not type(expected):
+            got, want = f"{got} ({type(actual).__name__})", f"{want} ({type(expected).__name__})"
+        detail = f"받은 값 / got:      {got}\n기대한 값 / expected: {want}"
         fail(ko, en, detail=detail, **hints)
 
 
@@ -154,4 +211,8 @@ def describe_exception(exc: BaseException) -> str:
     message = str(exc).splitlines()[0] if str(exc) else ""
     head = f"{type(exc).__name__}: {message}" if message else type(exc).__name__
     found = student_frame(traceback_frames(exc.__traceback__))
-    return f"{head} ({where(*found)})" if found else head
+    # An exception raised in the student's process and rebuilt by the verifier carries its line.
+    remote = getattr(exc, "__socklab_where__", None)
+    if found:
+        return f"{head} ({where(*found)})"
+    return f"{head} ({remote})" if isinstance(remote, str) and remote else head
