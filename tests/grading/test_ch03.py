@@ -24,8 +24,20 @@ def test_ch03_solutions_earn_every_autograded_point_and_blank_earns_none(ch03_co
             name: fx.fill(fx.release_of(ch03_course, "ch03", name),
                           fx.solution_answers(ch03_course, "ch03", name) if full else {})
             for name in names}, assignment="ch03")
+    # Exercise 12 asks to read the kernel's ephemeral range: typing in Linux's default must not pass,
+    # and the sandbox gives its network namespace a range no system ships.
+    ports = "03.3-service-ports"
+    answers = fx.solution_answers(ch03_course, "ch03", ports)
+    typed = answers["q03_12_ephemeral_answer"]
+    start, end = typed.index("    try:\n"), typed.index("def my_ephemeral_port")
+    answers["q03_12_ephemeral_answer"] = typed[:start] + "    return 32768, 60999\n\n" + typed[end:]
+    fx.submit(ch03_course, "typist", {ports: fx.fill(fx.release_of(ch03_course, "ch03", ports), answers)},
+              assignment="ch03")
     report = grade(assignment="ch03", root=ch03_course, jobs=2, progress=False)
     solver, blank = report.student("solver"), report.student("blank")
+    typist = report.student("typist").notebooks[ports].grades
+    assert typist["q03_12_ephemeral"][0] == 0, typist
+    assert all(score == top for gid, (score, top) in typist.items() if gid not in ("q03_12_ephemeral", *answers)), typist
     assert solver.status == "ok" and blank.max_score >= 50, (solver.reasons, blank.max_score)
     for nb in solver.notebooks.values():
         manual = fx.solution_answers(ch03_course, "ch03", nb.name)   # graded solution cells: by hand

@@ -70,3 +70,13 @@ def test_isolation_argument_is_checked():
     """Is a wrong isolation name a clear error?"""
     with pytest.raises(ValueError, match="'auto', 'namespace' or 'none'"):
         resolve_isolation("docker")
+
+
+def test_the_leak_check_sees_a_sandbox_this_process_started(tmp_path):
+    """Does `sandbox_processes()` list a live sandbox of ours (so the "none left" assertions can fail), and none once it is closed?"""
+    box = Sandbox(tmp_path / "work", limits=Limits(cell_timeout=20)).start()
+    try:
+        assert box.proc.pid in sandbox_processes()
+    finally:
+        box.close()
+    assert sandbox_processes() == []

@@ -182,6 +182,23 @@ def same_ports_for_all() -> list[str]:
         return [f"ip_unprivileged_port_start: {exc}"]
 
 
+def unusual_port_range() -> list[str]:
+    """Give this network namespace an ephemeral port range no system ships by default.
+
+    Exercises ask students to *read* the kernel's range; an answer that types in Linux's
+    32768-60999 passes on a default machine and must not pass here. Per network namespace: ours
+    alone. Random per sandbox, even start and odd end (the kernel prefers different parities)."""
+    import secrets
+
+    low = 20000 + 2 * secrets.randbelow(5000)          # 20000..29998
+    high = low + 20001 + 2 * secrets.randbelow(5000)   # ..59997, at least 20001 ports
+    try:
+        Path("/proc/sys/net/ipv4/ip_local_port_range").write_text(f"{low} {high}")
+        return []
+    except OSError as exc:
+        return [f"ip_local_port_range: {exc}"]
+
+
 def not_dumpable() -> None:
     """PR_SET_DUMPABLE 0: no ptrace attach, no /proc/<pid>/mem, no core dump of the verifier."""
     PR_SET_DUMPABLE = 4
@@ -200,6 +217,7 @@ def main(config: dict) -> int:
     if config["isolation"] == "namespace":
         loopback_up()
         notes += same_ports_for_all()
+        notes += unusual_port_range()
         notes += lock_filesystem(workdir, config["hide"], config.get("allow"))
     set_limits(config["limits"])
     os.environ["NBGRADER_EXECUTION"] = config["label"]   # test cells see what student cells see
