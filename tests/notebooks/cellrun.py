@@ -134,11 +134,22 @@ def run(grade_id: str, answer: str | None = None, *, hidden: bool = True, fresh:
         _execute(program)
 
 
-def _execute(program: list[tuple[str, str]]) -> None:
+def _clear() -> None:
+    """Stop the reference servers, the student's threads and sockets, forget its thread errors."""
     from socklab import servers, testing
+
+    servers.stop_all()
+    testing.sweep()
+    testing.thread_errors(clear=True)
+
+
+def _execute(program: list[tuple[str, str]]) -> None:
 
     pid = os.getpid()
     ns: dict = {"__name__": "__main__", "display": lambda *a, **k: None}
+    # Start as a fresh kernel would: nothing of earlier student code in this process (other tests'
+    # servers, threads, adopted sockets, thread errors) may be blamed on this answer.
+    _clear()
     try:
         for name, code in program:
             exec(compile(code, name, "exec"), ns)
@@ -155,9 +166,7 @@ def _execute(program: list[tuple[str, str]]) -> None:
                         item.stop()
                     except Exception:
                         pass
-        servers.stop_all()
-        testing.sweep()
-        testing.thread_errors(clear=True)
+        _clear()
         # Wrong answers may drop sockets without closing them; collect them here, quietly, so the
         # ResourceWarning is not blamed on whichever test runs when the collector wakes up.
         with warnings.catch_warnings():
