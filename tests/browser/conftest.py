@@ -11,7 +11,7 @@ import shutil
 from pathlib import Path
 import pytest
 
-from labdriver import ARTIFACTS, CHROMIUM_ARGS, SOURCE
+from labdriver import ARTIFACTS, CHROMIUM_ARGS, SOURCE, running_lab
 from support import copy_course, strict_skip
 
 INSTALL_HINT = (
@@ -54,19 +54,6 @@ def course(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def lab(course, tmp_path_factory, artifacts):
-    """One real JupyterLab (instructor mode) on the course copy; stopped by PID at the end."""
-    from socklab.lab import start_lab
-
-    server = start_lab(course, mode="instructor", state_dir=tmp_path_factory.mktemp("jupyter-state"),
-                       log_path=artifacts / "jupyterlab.log", expose_app=True, timeout=60)
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
-@pytest.fixture(scope="session")
 def browser(chromium):
     from playwright.sync_api import sync_playwright
 
@@ -81,11 +68,7 @@ def browser(chromium):
 @pytest.fixture
 def blank_tab(browser, request, artifacts):
     """A fresh browser tab, on no lab yet; on failure a screenshot named after the test is kept."""
-    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="ko-KR")
-    context.set_default_timeout(30_000)
-    from labdriver import watch
-
-    tab = watch(context.new_page())
+    context, tab = _new_tab(browser)
     try:
         yield tab
     finally:
@@ -99,13 +82,20 @@ def page(lab, blank_tab):
     return blank_tab
 
 
-def _lab_tab(browser, server):
-    """A tab with JupyterLab loaded (from an empty workspace), and the context to close afterwards."""
-    from labdriver import open_lab, watch
+def _new_tab(browser):
+    """A watched tab in a new browser context (Korean locale, 30 s default timeout), and that context."""
+    from labdriver import watch
 
     context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="ko-KR")
     context.set_default_timeout(30_000)
-    tab = watch(context.new_page())
+    return context, watch(context.new_page())
+
+
+def _lab_tab(browser, server):
+    """A tab with JupyterLab loaded (from an empty workspace), and the context to close afterwards."""
+    from labdriver import open_lab
+
+    context, tab = _new_tab(browser)
     open_lab(tab, server)
     return context, tab
 
@@ -118,25 +108,6 @@ def _clean_after(tab, request, artifacts) -> None:
     close_all(tab)
     tab.page_errors.clear()  # each test answers for what happened during it
     tab.external_requests.clear()
-
-
-@pytest.fixture(scope="session")
-def lab_page(browser, lab):
-    """One JupyterLab tab for the whole session: loading JupyterLab costs ~5 s, opening a notebook does not."""
-    context, tab = _lab_tab(browser, lab)
-    try:
-        yield tab
-    finally:
-        context.close()
-
-
-@pytest.fixture
-def notebook_page(lab_page, request, artifacts):
-    """The shared JupyterLab tab; afterwards every notebook is closed and its kernel shut down."""
-    try:
-        yield lab_page
-    finally:
-        _clean_after(lab_page, request, artifacts)
 
 
 def _safe(name: str) -> str:
@@ -161,33 +132,42 @@ def _screenshot_if_failed(tab, request, artifacts) -> None:
             pass
 
 
-@pytest.fixture(scope="session")
-def student_lab(course, tmp_path_factory, artifacts):
-    """One real student-mode JupyterLab (`make lab`) on the course copy: its root is the copy's work/."""
-    from socklab.lab import start_lab
+def _lab_fixtures(mode: str, *, server: str, tab: str, page: str, state: str, log: str):
+    """The fixtures of one kind of lab, named `server`, `tab` and `page`: a real JupyterLab in `mode`
+    on the course copy for the session (stopped by PID at the end), one JupyterLab tab on it for the
+    session (loading JupyterLab costs ~5 s, opening a notebook does not), and, per test, that tab
+    with every notebook and terminal closed and its kernel shut down afterwards."""
 
-    server = start_lab(course, mode="student", state_dir=tmp_path_factory.mktemp("student-state"),
-                       log_path=artifacts / "jupyterlab-student.log", expose_app=True, timeout=60)
-    try:
-        yield server
-    finally:
-        server.stop()
+    @pytest.fixture(scope="session", name=server)
+    def server_fixture(course, tmp_path_factory, artifacts):
+        """One real JupyterLab on the course copy for the session; stopped by PID at the end."""
+        with running_lab(course, mode, state_dir=tmp_path_factory.mktemp(state), log_path=artifacts / log) as running:
+            yield running
+
+    @pytest.fixture(scope="session", name=tab)
+    def tab_fixture(browser, request):
+        """One JupyterLab tab on that lab for the whole session."""
+        context, shared = _lab_tab(browser, request.getfixturevalue(server))
+        try:
+            yield shared
+        finally:
+            context.close()
+
+    @pytest.fixture(name=page)
+    def page_fixture(request, artifacts):
+        """The shared tab; afterwards every notebook and terminal is closed and its kernel shut down."""
+        shared = request.getfixturevalue(tab)
+        try:
+            yield shared
+        finally:
+            _clean_after(shared, request, artifacts)
+
+    return server_fixture, tab_fixture, page_fixture
 
 
-@pytest.fixture(scope="session")
-def student_tab(browser, student_lab):
-    """One JupyterLab tab on the student lab for the whole session."""
-    context, tab = _lab_tab(browser, student_lab)
-    try:
-        yield tab
-    finally:
-        context.close()
-
-
-@pytest.fixture
-def student_page(student_tab, request, artifacts):
-    """The shared student tab; afterwards every notebook and terminal is closed and its kernel shut down."""
-    try:
-        yield student_tab
-    finally:
-        _clean_after(student_tab, request, artifacts)
+# Instructor mode (`make lab-instructor`) and student mode (`make lab`: its root is the copy's work/).
+lab, lab_page, notebook_page = _lab_fixtures("instructor", server="lab", tab="lab_page", page="notebook_page",
+                                             state="jupyter-state", log="jupyterlab.log")
+student_lab, student_tab, student_page = _lab_fixtures("student", server="student_lab", tab="student_tab",
+                                                       page="student_page", state="student-state",
+                                                       log="jupyterlab-student.log")

@@ -6,6 +6,7 @@ model says which output is an error; the DOM says what was rendered).
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -74,6 +75,18 @@ _CELL_REPORT = f"""() => {{
         }};
     }});
 }}"""
+
+
+@contextlib.contextmanager
+def running_lab(root: Path, mode: str, *, state_dir: Path, log_path: Path):
+    """One real JupyterLab (`mode` "instructor" or "student") on the course at `root`; stopped by PID afterwards."""
+    from socklab.lab import start_lab
+
+    server = start_lab(root, mode=mode, state_dir=state_dir, log_path=log_path, expose_app=True, timeout=60)
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 def course_notebooks(folder: str) -> list[str]:

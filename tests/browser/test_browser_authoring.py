@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from labdriver import _PANEL, REPO, assert_page_clean, open_lab, open_notebook
+from labdriver import _PANEL, REPO, assert_page_clean, open_lab, open_notebook, running_lab
 from support import copy_course
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -28,14 +28,9 @@ def scratch(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def author_lab(scratch, tmp_path_factory, artifacts):
-    from socklab.lab import start_lab
-
-    server = start_lab(scratch, mode="instructor", state_dir=tmp_path_factory.mktemp("author-state"),
-                       log_path=artifacts / "jupyterlab-authoring.log", expose_app=True, timeout=60)
-    try:
+    with running_lab(scratch, "instructor", state_dir=tmp_path_factory.mktemp("author-state"),
+                     log_path=artifacts / "jupyterlab-authoring.log") as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture

@@ -17,6 +17,16 @@ ALL_IDS = [f"{nb.chapter}/{nb.file}" for nb in ALL_NOTEBOOKS]
 SOLUTIONS = ROOT / "solutions" / "ch03"
 RELEASED = ROOT / "notebooks" / "ch03"
 NAMES = [f"{nb.file}.ipynb" for nb in COURSE.chapter("ch03").notebooks]
+HIDDEN_START, HIDDEN_END = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
+
+
+def folders(chapter: str) -> tuple[pathlib.Path, pathlib.Path, list[str]]:
+    """(solutions/chNN, notebooks/chNN, the .ipynb files in solutions/chNN sorted by name) of a chapter.
+
+    The names come from the disk, not from course.toml, so tests can compare the two.
+    """
+    solutions = ROOT / "solutions" / chapter
+    return solutions, ROOT / "notebooks" / chapter, sorted(p.name for p in solutions.glob("*.ipynb"))
 
 
 def load(path: pathlib.Path) -> dict:

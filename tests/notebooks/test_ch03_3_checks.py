@@ -11,7 +11,7 @@ import textwrap
 
 import pytest
 
-import cellrun
+from cellrun import edit, run, solution
 from nbtools import SOLUTIONS, load, nbgrader_meta, source
 from support import strict_skip
 
@@ -22,29 +22,15 @@ EXERCISE = {  # exercise -> its grade cells, in notebook order
     13: ["q03_13_bind_errors", "q03_13_bind_errors_robust"], 14: ["q03_14_scanner"]}
 
 
-def run_cell(grade_id: str, answer: str) -> None:
-    """Run the locked cells, `answer` and one grade cell (hidden tests included), then sweep (cellrun)."""
-    cellrun.run_cell(grade_id, textwrap.dedent(answer))
-
-
 def fails_at(grade_id: str, answer: str, label: str) -> str:
     """Run the cell with a wrong answer; it must fail with a message naming `label`. Returns the message."""
     from socklab.testing import ExerciseFailed
 
     with pytest.raises(ExerciseFailed) as caught:
-        run_cell(grade_id, answer)
+        run(grade_id, answer)
     message = str(caught.value)
     assert label in caught.value.en or label in message, message
     return message
-
-
-def solution(grade_id: str, *edits: tuple[str, str]) -> str:
-    """The reference answer of `grade_id` with exact text replacements (a one-line bug)."""
-    text = cellrun.solution_of(grade_id)
-    for old, new in edits:
-        assert old in text, f"the solution changed; update this wrong answer: {old!r}"
-        text = text.replace(old, new)
-    return text
 
 
 # Token-based: a field starting with '#' opens the comment; "70/tcp#..." slips through.
@@ -71,10 +57,10 @@ TOKEN_PARSER = textwrap.dedent('''
 REF10 = "q03_10_services"
 WRONG_10 = [
     # (grade cell, label of the check that must catch it, answer)
-    (REF10, "must return a list of dicts", solution(REF10, ("entries = []", "entries = None"),
+    (REF10, "must return a list of dicts", edit(solution(REF10), ("entries = []", "entries = None"),
      ("        entries.append({", "        yield ({"), ("    return entries\n", ""))),
-    (REF10, "the ssh entry", solution(REF10, ('"comment": comment.strip()', '"comment": comment'))),
-    (REF10, "port_of(entries, 'http', 'tcp')", solution(REF10, ('return entry["port"]', 'return str(entry["port"])'))),
+    (REF10, "the ssh entry", edit(solution(REF10), ('"comment": comment.strip()', '"comment": comment'))),
+    (REF10, "port_of(entries, 'http', 'tcp')", edit(solution(REF10), ('return entry["port"]', 'return str(entry["port"])'))),
     (REF10, "the 13 entries of SAMPLE", '''
         def parse_services(text):
             by_name = {}
@@ -90,18 +76,18 @@ WRONG_10 = [
             return next((e["port"] for e in entries if e["protocol"] == protocol
                          and (e["name"] == name or name in e["aliases"])), None)
         '''),
-    (REF10, "the http entry", solution(REF10, ('"aliases": fields[2:]', '"aliases": [] if comment else fields[2:]'))),
-    (REF10, "port_of(entries, 'www', 'tcp')", solution(REF10, ('(entry["name"] == name or name in entry["aliases"])',
+    (REF10, "the http entry", edit(solution(REF10), ('"aliases": fields[2:]', '"aliases": [] if comment else fields[2:]'))),
+    (REF10, "port_of(entries, 'www', 'tcp')", edit(solution(REF10), ('(entry["name"] == name or name in entry["aliases"])',
                                                                'entry["name"] == name'))),
-    (REF10, "port_of(entries, 'fsp', 'tcp')", solution(REF10, ('entry["protocol"] == protocol and ', ''))),
-    ("q03_10_services_robust", "number of entries", solution(REF10, ("        if not fields:\n",
+    (REF10, "port_of(entries, 'fsp', 'tcp')", edit(solution(REF10), ('entry["protocol"] == protocol and ', ''))),
+    ("q03_10_services_robust", "number of entries", edit(solution(REF10), ("        if not fields:\n",
                                                                      "        if not fields or line[:1].isspace():\n"))),
-    ("q03_10_services_robust", "entry 1", solution(REF10, ('"comment": comment.strip()',
+    ("q03_10_services_robust", "entry 1", edit(solution(REF10), ('"comment": comment.strip()',
                                                          '"comment": line.split("#")[-1].strip() if comment else ""'))),
-    ("q03_10_services_robust", "entry 2", solution(REF10, ('"comment": comment.strip()', '"comment": comment.strip() or None'))),
+    ("q03_10_services_robust", "entry 2", edit(solution(REF10), ('"comment": comment.strip()', '"comment": comment.strip() or None'))),
     # Token-based: a field starting with '#' opens the comment; "70/tcp#..." slips through.
     ("q03_10_services_robust", "no space before '#'", TOKEN_PARSER),
-    ("q03_10_services_robust", "lookup by the second alias", solution(REF10, (
+    ("q03_10_services_robust", "lookup by the second alias", edit(solution(REF10), (
         '(entry["name"] == name or name in entry["aliases"])',
         '(entry["name"] == name or entry["aliases"][:1] == [name])'))),
 ]
@@ -177,20 +163,20 @@ def test_exercise_10_parser_that_follows_the_prompt_does_not_crash_on_the_hidden
             return None
         '''
     for grade_id in EXERCISE[10]:
-        run_cell(grade_id, answer)
+        run(grade_id, answer)
 
 
 # -- exercise 11 ---------------------------------------------------------------------------------
 REF11 = "q03_11_classify"
 WRONG_11 = [
-    ("port_range(50000)", solution(REF11, ('    if port <= 49151:\n        return "registered"\n    return "dynamic"',
+    ("port_range(50000)", edit(solution(REF11), ('    if port <= 49151:\n        return "registered"\n    return "dynamic"',
                                             '    return "registered"'))),
-    ("boundary port_range(1023)", solution(REF11, ("if port <= 1023:", "if port < 1023:"))),
-    ("port_range(True) must raise ValueError", solution(REF11, ("isinstance(port, bool) or ", ""))),
-    ("port_range('80') must raise ValueError", solution(REF11, (
+    ("boundary port_range(1023)", edit(solution(REF11), ("if port <= 1023:", "if port < 1023:"))),
+    ("port_range(True) must raise ValueError", edit(solution(REF11), ("isinstance(port, bool) or ", ""))),
+    ("port_range('80') must raise ValueError", edit(solution(REF11), (
         '    if isinstance(port, bool) or not isinstance(port, int):\n        raise ValueError(f"a port number is an int, not {port!r}")\n',
         '    if isinstance(port, bool):\n        raise ValueError("bool")\n'))),
-    ("port_range(65536) must raise ValueError", solution(REF11, ("if not 0 <= port <= 65535:", "if port < 0:"))),
+    ("port_range(65536) must raise ValueError", edit(solution(REF11), ("if not 0 <= port <= 65535:", "if port < 0:"))),
 ]
 RIGHT_11 = {
     "bisect and a ValueError subclass": '''
@@ -235,11 +221,11 @@ def test_exercise_11_wrong_exception_type_is_named_in_the_message():
 # -- exercise 12 ---------------------------------------------------------------------------------
 REF12 = "q03_12_ephemeral"
 WRONG_12 = [
-    ("the kernel's range", solution(REF12, ("return int(low), int(high)", "return 49152, 65535"))),
-    ("outside the kernel's range", solution(REF12, ("return sock.getsockname()[1]", "return sock.getsockname()"))),
+    ("the kernel's range", edit(solution(REF12), ("return int(low), int(high)", "return 49152, 65535"))),
+    ("outside the kernel's range", edit(solution(REF12), ("return sock.getsockname()[1]", "return sock.getsockname()"))),
     # the server's port is also in the ephemeral range (it bound port 0): only the server's log tells
-    ("the server saw no connection from port", solution(REF12, ("sock.getsockname()[1]", "sock.getpeername()[1]"))),
-    ("was still open after you returned", solution(REF12, (
+    ("the server saw no connection from port", edit(solution(REF12), ("sock.getsockname()[1]", "sock.getpeername()[1]"))),
+    ("was still open after you returned", edit(solution(REF12), (
         "    with socket.create_connection(address, timeout=2) as sock:\n        return sock.getsockname()[1]",
         "    sock = socket.create_connection(address, timeout=2)\n    return sock.getsockname()[1]"))),
 ]
@@ -300,27 +286,27 @@ def _privileged_outcome() -> str:
 def _wrong_13_privileged() -> str:
     """Claims the opposite of what this kernel does below 1024 (so it fails for root and non-root)."""
     claim = '"EACCES"' if _privileged_outcome() == "ok" else '"ok"'
-    return solution(REF13, ("    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)\n",
+    return edit(solution(REF13), ("    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)\n",
                             f"    if 0 < port < 1024:\n        return {claim}\n"
                             "    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)\n"))
 
 
 WRONG_13 = [
-    (REF13, "bind a port in use", lambda: solution(REF13, ("return errno.errorcode.get(exc.errno, str(exc.errno))",
+    (REF13, "bind a port in use", lambda: edit(solution(REF13), ("return errno.errorcode.get(exc.errno, str(exc.errno))",
                                                            "return str(exc.errno)"))),
-    (REF13, "port 0 (the kernel picks)", lambda: solution(REF13, ('return "ok"', 'return "OK"'))),
+    (REF13, "port 0 (the kernel picks)", lambda: edit(solution(REF13), ('return "ok"', 'return "OK"'))),
     # binds every interface instead of `host`: collides with the number the test holds on 127.0.0.1
-    (REF13, "a free port", lambda: solution(REF13, ("sock.bind((host, port))", 'sock.bind(("", port))'))),
+    (REF13, "a free port", lambda: edit(solution(REF13), ("sock.bind((host, port))", 'sock.bind(("", port))'))),
     (ROBUST13, "a port below 1024", _wrong_13_privileged),
-    (ROBUST13, "an address this machine does not have", lambda: solution(REF13, (
+    (ROBUST13, "an address this machine does not have", lambda: edit(solution(REF13), (
         "return errno.errorcode.get(exc.errno, str(exc.errno))",
         'return "EADDRINUSE" if exc.errno == errno.EADDRINUSE else "EACCES"'))),
     # "a port is a port": also tries UDP on the same number
-    (ROBUST13, "TCP bind on a number UDP uses", lambda: solution(REF13, (
+    (ROBUST13, "TCP bind on a number UDP uses", lambda: edit(solution(REF13), (
         "        sock.bind((host, port))\n",
         "        sock.bind((host, port))\n        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as u:\n"
         "            u.bind((host, port))\n"))),
-    (ROBUST13, "binding the same address again after try_bind() returned", lambda: solution(REF13, (
+    (ROBUST13, "binding the same address again after try_bind() returned", lambda: edit(solution(REF13), (
         "    finally:\n        sock.close()\n", ""), ("        return errno.errorcode", "        sock.close()\n        return errno.errorcode"))),
 ]
 RIGHT_13 = {
@@ -363,20 +349,20 @@ def test_exercise_13_each_check_catches_its_own_wrong_answer(grade_id, label, ma
 
 def test_exercise_13_never_closing_fails_even_where_port_zero_and_errors_pass():
     """Does code that never closes its socket fail the robustness cell (the 'did you close' check really bites)?"""
-    never = solution(REF13, ("    finally:\n        sock.close()\n", ""))
-    run_cell(REF13, never)  # the basic cell cannot see it: port 0 and failed binds hold nothing
+    never = edit(solution(REF13), ("    finally:\n        sock.close()\n", ""))
+    run(REF13, never)  # the basic cell cannot see it: port 0 and failed binds hold nothing
     fails_at(ROBUST13, never, "binding the same address again")
 
 
 # -- exercise 14 ---------------------------------------------------------------------------------
 REF14 = "q03_14_scanner"
 WRONG_14 = [
-    ("open ports", solution(REF14, ("found.add(port)", "pass"), ("        except OSError:\n            pass",
+    ("open ports", edit(solution(REF14), ("found.add(port)", "pass"), ("        except OSError:\n            pass",
                                                                  "        except OSError:\n            found.add(port)"))),
-    ("a shuffled list with duplicates", solution(REF14, ("for port in set(port_list):", "for port in port_list:"),
+    ("a shuffled list with duplicates", edit(solution(REF14), ("for port in set(port_list):", "for port in port_list:"),
                                                  ("found = set()", "found = []"), ("found.add(port)", "found.append(port)"),
                                                  ("return sorted(found)", "return found"))),
-    ("when no port is open", solution(REF14, ("return sorted(found)", "return sorted(found) or None"))),
+    ("when no port is open", edit(solution(REF14), ("return sorted(found)", "return sorted(found) or None"))),
     ("did not finish within 3 s", '''
         def scan(host, port_list, timeout):
             found = set()
@@ -389,7 +375,7 @@ WRONG_14 = [
                     sock.close()
             return sorted(found)
         '''),
-    ("a port that never answers counts as closed", solution(REF14, (
+    ("a port that never answers counts as closed", edit(solution(REF14), (
         "        except OSError:\n            pass",
         "        except TimeoutError:\n            found.add(port)\n        except OSError:\n            pass"))),
 ]
@@ -442,7 +428,7 @@ def test_exercise_14_each_check_catches_its_own_wrong_answer(label, answer):
 
 def test_exercise_14_scanner_that_only_catches_refusals_is_told_about_timeouts():
     """Does a scanner that lets TimeoutError escape fail on the stalled port with the TimeoutError named?"""
-    answer = solution(REF14, ("        except OSError:", "        except ConnectionRefusedError:"))
+    answer = edit(solution(REF14), ("        except OSError:", "        except ConnectionRefusedError:"))
     message = fails_at(REF14, answer, "raised an exception")
     assert "TimeoutError" in message and "catch TimeoutError too" in message, message
 
@@ -457,7 +443,7 @@ RIGHT = [(10, name, a) for name, a in RIGHT_10.items()] + [(11, name, a) for nam
 def test_correct_answers_in_other_styles_pass_every_cell_of_their_exercise(exercise, style, answer):
     """Does a correct answer written differently from the reference pass all of its exercise's cells?"""
     for grade_id in EXERCISE[exercise]:
-        run_cell(grade_id, answer)
+        run(grade_id, answer)
 
 
 def test_every_03_3_grade_cell_is_covered_here():
@@ -469,7 +455,7 @@ def test_every_03_3_grade_cell_is_covered_here():
 
 def test_exercise_10_parser_that_skips_only_lines_starting_with_hash_is_told_where_it_crashed():
     """Does a parser that skips only lines *starting* with '#' (against the prompt) fail with its own line shown?"""
-    answer = solution(REF10, ("        if not fields:\n", "        if not line or line.startswith(\"#\"):\n"))
-    run_cell(REF10, answer)  # SAMPLE has no indented comment: the basic cell passes
+    answer = edit(solution(REF10), ("        if not fields:\n", "        if not line or line.startswith(\"#\"):\n"))
+    run(REF10, answer)  # SAMPLE has no indented comment: the basic cell passes
     message = fails_at("q03_10_services_robust", answer, "parse_services() raised an exception")
     assert "IndexError" in message and "parse_services() 줄/line" in message, message  # the line that crashed

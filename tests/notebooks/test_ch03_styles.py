@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from cellrun import run_cell
+from cellrun import run
 
 STYLES: dict[str, list[tuple[str, str]]] = {
     "q03_1_layers": [
@@ -387,7 +387,7 @@ CASES = [(exercise, label, answer) for exercise, styles in STYLES.items() for la
 def test_a_correct_answer_in_another_style_gets_every_point(exercise, label, answer):
     """Does this correct answer, written differently from the solution, pass the basic and robustness cells?"""
     for grade_id in CELLS[exercise]:
-        run_cell(grade_id, answer)
+        run(grade_id, answer)
 
 
 def test_every_exercise_has_two_other_styles():

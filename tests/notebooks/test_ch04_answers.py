@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from ch04tools import edited, grade_ids, run, where_it_failed
+from cellrun import changed, grade_ids, run, where_it_failed
 
 pytestmark = pytest.mark.slow
 
@@ -19,93 +19,93 @@ A5, A6, A7, A8 = "q04_5_framing_answer", "q04_6_line_server_answer", "q04_7_erro
 # grade_id -> [(marker naming the check that must catch it, wrong answer)]
 WRONG = {
     "q04_1_addresses": [
-        ("to_packed('127.0.0.1')", lambda: edited(A1, ("return name, socket.inet_pton(family, text)",
+        ("to_packed('127.0.0.1')", changed(A1, ("return name, socket.inet_pton(family, text)",
                                                        "return name, socket.inet_pton(family, text)[::-1] if name == 'IPv4' else socket.inet_pton(family, text)"))),
-        ("to_text(4 IPv4 bytes)", lambda: edited(A1, ("    return socket.inet_ntop(family, packed)",
+        ("to_text(4 IPv4 bytes)", changed(A1, ("    return socket.inet_ntop(family, packed)",
                                                       "    return '.'.join(map(str, packed[::-1])) if len(packed) == 4 else socket.inet_ntop(family, packed)"))),
-        ("to_packed('2001:DB8::0:1')", lambda: edited(A1, ('(("IPv4", socket.AF_INET), ("IPv6", socket.AF_INET6))', '(("IPv4", socket.AF_INET),)'))),
-        ("canonical text", lambda: edited(A1, ("    return socket.inet_ntop(family, packed)",
+        ("to_packed('2001:DB8::0:1')", changed(A1, ('(("IPv4", socket.AF_INET), ("IPv6", socket.AF_INET6))', '(("IPv4", socket.AF_INET),)'))),
+        ("canonical text", changed(A1, ("    return socket.inet_ntop(family, packed)",
                                                "    return socket.inet_ntop(family, packed) if len(packed) == 4 else packed.hex(':')"))),
-        ("not an address: ValueError", lambda: edited(A1, ('    raise ValueError(f"not an IPv4 or IPv6 address: {text!r}")',
+        ("not an address: ValueError", changed(A1, ('    raise ValueError(f"not an IPv4 or IPv6 address: {text!r}")',
                                                            '    return "IPv6", socket.inet_pton(socket.AF_INET6, text)'))),
     ],
     "q04_2_dual_stack": [
-        ("greet('127.0.0.1', ...)", lambda: edited(A2, ("sock = socket.socket(family, type_, proto)", "sock = socket.socket(socket.AF_INET6, type_, proto)"))),
-        ("connections the server accepted", lambda: edited(A2, ("            sock.connect(sockaddr)",
+        ("greet('127.0.0.1', ...)", changed(A2, ("sock = socket.socket(family, type_, proto)", "sock = socket.socket(socket.AF_INET6, type_, proto)"))),
+        ("connections the server accepted", changed(A2, ("            sock.connect(sockaddr)",
                                                                "            socket.create_connection(sockaddr[:2], timeout=timeout).close()  # a 'probe'\n            sock.connect(sockaddr)"))),
-        ('one_address("::1"', lambda: edited(A2, ("sock = socket.socket(family, type_, proto)", "sock = socket.socket(socket.AF_INET, type_, proto)"))),
+        ('one_address("::1"', changed(A2, ("sock = socket.socket(family, type_, proto)", "sock = socket.socket(socket.AF_INET, type_, proto)"))),
     ],
     "q04_2_dual_stack_robust": [
-        ("when the first address", lambda: edited(A2, ("            last_error = exc\n            sock.close()\n            continue",
+        ("when the first address", changed(A2, ("            last_error = exc\n            sock.close()\n            continue",
                                                        "            sock.close()\n            raise"))),
-        ("never answers", lambda: edited(A2, ("        sock.settimeout(timeout)\n        try:\n            sock.connect(sockaddr)",
+        ("never answers", changed(A2, ("        sock.settimeout(timeout)\n        try:\n            sock.connect(sockaddr)",
                                               "        try:\n            sock.connect(sockaddr)\n            sock.settimeout(timeout)"))),
-        ("no address connects: OSError", lambda: edited(A2, ("    raise last_error", "    return None"))),
+        ("no address connects: OSError", changed(A2, ("    raise last_error", "    return None"))),
     ],
     "q04_3_calc_packets": [
-        ("pack_request(ADD, 2, 40, req_id=7)", lambda: edited(A3, ('"!BBHii"', '"<BBHii"'))),
-        ("unpack_reply(OK, 7, 42)", lambda: edited(A3, ("return status, req_id, result", "return _version, status, req_id, result"))),
-        ("negative and boundary values", lambda: edited(A3, ('"!BBHii"', '"!BBHII"'))),
-        ("negative result", lambda: edited(A3, ('"!BBHq"', '"!BBHQ"'))),
+        ("pack_request(ADD, 2, 40, req_id=7)", changed(A3, ('"!BBHii"', '"<BBHii"'))),
+        ("unpack_reply(OK, 7, 42)", changed(A3, ("return status, req_id, result", "return _version, status, req_id, result"))),
+        ("negative and boundary values", changed(A3, ('"!BBHii"', '"!BBHII"'))),
+        ("negative result", changed(A3, ('"!BBHq"', '"!BBHQ"'))),
     ],
     "q04_4_calc_server": [
-        ("ADD, SUB, MUL one at a time", lambda: edited(A4, ('struct.pack("!BBHq"', 'struct.pack("<BBHq"'))),
-        ("12 requests at once", lambda: edited(A4, ("while len(buffer) >= 12:", "if len(buffer) >= 12:"))),
-        ("DIV truncates toward zero", lambda: edited(A4, ("result = abs(a) // abs(b) * (1 if (a >= 0) == (b >= 0) else -1)", "result = a // b"))),
+        ("ADD, SUB, MUL one at a time", changed(A4, ('struct.pack("!BBHq"', 'struct.pack("<BBHq"'))),
+        ("12 requests at once", changed(A4, ("while len(buffer) >= 12:", "if len(buffer) >= 12:"))),
+        ("DIV truncates toward zero", changed(A4, ("result = abs(a) // abs(b) * (1 if (a >= 0) == (b >= 0) else -1)", "result = a // b"))),
     ],
     "q04_4_calc_server_robust": [
-        ("seed 7, bytes", lambda: edited(A4, ("while data := conn.recv(4096):\n                buffer += data\n                while len(buffer) >= 12:",
+        ("seed 7, bytes", changed(A4, ("while data := conn.recv(4096):\n                buffer += data\n                while len(buffer) >= 12:",
                                               "while len(data := conn.recv(12)) == 12:\n                buffer = data\n                while len(buffer) >= 12:"))),
-        ("30 requests merged", lambda: edited(A4, ("while len(buffer) >= 12:", "if len(buffer) >= 12:"))),
-        ("division by zero, unknown op, wrong version", lambda: edited(A4, ("if version != 1:\n                        status = 3\n                    elif op == 1:", "if op == 1:"))),
+        ("30 requests merged", changed(A4, ("while len(buffer) >= 12:", "if len(buffer) >= 12:"))),
+        ("division by zero, unknown op, wrong version", changed(A4, ("if version != 1:\n                        status = 3\n                    elif op == 1:", "if op == 1:"))),
     ],
     "q04_5_framing": [
-        ("the bytes send_msg", lambda: edited(A5, ('sock.sendall(struct.pack("!I", len(payload)) + payload)', 'sock.sendall(struct.pack("<I", len(payload)) + payload)'))),
-        ("recv_msg call 4", lambda: edited(A5, ('    if head == b"":\n        return None', '    if head == b"":\n        return b""'))),
+        ("the bytes send_msg", changed(A5, ('sock.sendall(struct.pack("!I", len(payload)) + payload)', 'sock.sendall(struct.pack("<I", len(payload)) + payload)'))),
+        ("recv_msg call 4", changed(A5, ('    if head == b"":\n        return None', '    if head == b"":\n        return b""'))),
     ],
     "q04_5_framing_robust": [
-        ("seed 0, bytes", lambda: edited(A5, ("    head = exactly(4)", "    head = sock.recv(4)"),
+        ("seed 0, bytes", changed(A5, ("    head = exactly(4)", "    head = sock.recv(4)"),
                                                ("    body = exactly(size)", "    body = sock.recv(size) if size else b''"))),
-        ("seed 2, merge", lambda: edited(A5, ("    body = exactly(size)", "    body = b''\n    while len(body) < size:\n        data = sock.recv(4096)\n        if not data:\n            break\n        body += data\n    body = body[:size]"))),
-        ("a message cut off after", lambda: edited(A5, ('    if len(body) < size:\n        raise ConnectionError(f"peer closed after {len(body)} of {size} bytes")', ""),
+        ("seed 2, merge", changed(A5, ("    body = exactly(size)", "    body = b''\n    while len(body) < size:\n        data = sock.recv(4096)\n        if not data:\n            break\n        body += data\n    body = body[:size]"))),
+        ("a message cut off after", changed(A5, ('    if len(body) < size:\n        raise ConnectionError(f"peer closed after {len(body)} of {size} bytes")', ""),
                                                    ('    if len(head) < 4:\n        raise ConnectionError("peer closed inside the length prefix")', '    if len(head) < 4:\n        return head'))),
-        ("a 1 MB message to a slow peer", lambda: edited(A5, ('sock.sendall(struct.pack("!I", len(payload)) + payload)', 'sock.send(struct.pack("!I", len(payload)) + payload)'))),
+        ("a 1 MB message to a slow peer", changed(A5, ('sock.sendall(struct.pack("!I", len(payload)) + payload)', 'sock.send(struct.pack("!I", len(payload)) + payload)'))),
     ],
     "q04_6_line_server": [
-        ("ECHO, UPPER, ADD, unknown", lambda: edited(A6, ('            try:\n                a, b = rest.split(" ")\n                return str(int(a) + int(b))\n            except ValueError:\n                return "ERR bad number"',
+        ("ECHO, UPPER, ADD, unknown", changed(A6, ('            try:\n                a, b = rest.split(" ")\n                return str(int(a) + int(b))\n            except ValueError:\n                return "ERR bad number"',
                                                           '            a, b = rest.split(" ")\n            return str(int(a) + int(b))'))),
-        ("QUIT (no half-close)", lambda: edited(A6, ('                    done = line == "QUIT"', '                    done = False'))),
-        ("UTF-8, ", lambda: edited(A6, ('line = raw.decode("utf-8").removesuffix("\\r")', 'line = raw.decode("utf-8")'))),
+        ("QUIT (no half-close)", changed(A6, ('                    done = line == "QUIT"', '                    done = False'))),
+        ("UTF-8, ", changed(A6, ('line = raw.decode("utf-8").removesuffix("\\r")', 'line = raw.decode("utf-8")'))),
     ],
     "q04_6_line_server_robust": [
-        ("seed 3, bytes", lambda: edited(A6, ("                buffer += data", "                buffer = data if data.endswith(b'\\n') else data + b'\\n'"))),
-        ("40 lines merged", lambda: edited(A6, ('while b"\\n" in buffer and not done:', 'if b"\\n" in buffer and not done:'))),
-        ("a 200 kB line", lambda: edited(A6, ("                buffer += data", "                buffer = (buffer + data)[-65536:]  # 'protect memory'"))),
-        ("a last piece without", lambda: edited(A6, ("                    done = line == \"QUIT\"",
+        ("seed 3, bytes", changed(A6, ("                buffer += data", "                buffer = data if data.endswith(b'\\n') else data + b'\\n'"))),
+        ("40 lines merged", changed(A6, ('while b"\\n" in buffer and not done:', 'if b"\\n" in buffer and not done:'))),
+        ("a 200 kB line", changed(A6, ("                buffer += data", "                buffer = (buffer + data)[-65536:]  # 'protect memory'"))),
+        ("a last piece without", changed(A6, ("                    done = line == \"QUIT\"",
                                                      "                    done = line == \"QUIT\"\n            if buffer and not done:\n                conn.sendall((reply(buffer.decode()) + \"\\n\").encode())"))),
     ],
     "q04_7_errors": [
-        ("a normal talk with an echo server", lambda: edited(A7, ("        sock.shutdown(socket.SHUT_WR)\n", ""))),
-        ("a port nobody listens on", lambda: edited(A7, ('return errno.errorcode.get(exc.errno, f"errno {exc.errno}"), received', 'return type(exc).__name__, received'))),
+        ("a normal talk with an echo server", changed(A7, ("        sock.shutdown(socket.SHUT_WR)\n", ""))),
+        ("a port nobody listens on", changed(A7, ('return errno.errorcode.get(exc.errno, f"errno {exc.errno}"), received', 'return type(exc).__name__, received'))),
     ],
     "q04_7_errors_robust": [
-        ("sends part of a reply, then resets", lambda: edited(A7, ('return errno.errorcode.get(exc.errno, f"errno {exc.errno}"), received', 'return errno.errorcode.get(exc.errno, f"errno {exc.errno}"), b""'))),
-        ("a server that resets at once", lambda: edited(A7, ("    except TimeoutError:", "    except ConnectionResetError:\n        if not received:\n            return 'ok', received\n        return 'ECONNRESET', received\n    except TimeoutError:"))),
-        ("never answers (0.3 s limit)", lambda: edited(A7, ("    except TimeoutError:\n        return \"ETIMEDOUT\", received\n", ""))),
-        ("connect() never completes", lambda: edited(A7, ("    sock.settimeout(timeout)\n    try:\n        sock.connect((host, port))",
+        ("sends part of a reply, then resets", changed(A7, ('return errno.errorcode.get(exc.errno, f"errno {exc.errno}"), received', 'return errno.errorcode.get(exc.errno, f"errno {exc.errno}"), b""'))),
+        ("a server that resets at once", changed(A7, ("    except TimeoutError:", "    except ConnectionResetError:\n        if not received:\n            return 'ok', received\n        return 'ECONNRESET', received\n    except TimeoutError:"))),
+        ("never answers (0.3 s limit)", changed(A7, ("    except TimeoutError:\n        return \"ETIMEDOUT\", received\n", ""))),
+        ("connect() never completes", changed(A7, ("    sock.settimeout(timeout)\n    try:\n        sock.connect((host, port))",
                                                           "    try:\n        sock.connect((host, port))\n        sock.settimeout(timeout)"))),
-        ("an IPv6 address ::1", lambda: edited(A7, ('socket.AF_INET6 if ":" in host else socket.AF_INET', "socket.AF_INET"))),
+        ("an IPv6 address ::1", changed(A7, ('socket.AF_INET6 if ":" in host else socket.AF_INET', "socket.AF_INET"))),
     ],
     "q04_8_restart": [
-        ("on_time_wait_port", lambda: edited(A8, ("        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n", ""))),
-        ("must return a socket", lambda: edited(A8, ("    return sock\n", "    sock.close()\n    return ('127.0.0.1', port)\n"))),
-        ("the returned socket's port", lambda: edited(A8, ('sock.bind(("127.0.0.1", port))', 'sock.bind(("127.0.0.1", 0))'))),
-        ("does not take connections", lambda: edited(A8, ("        sock.listen()\n", ""))),
+        ("on_time_wait_port", changed(A8, ("        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n", ""))),
+        ("must return a socket", changed(A8, ("    return sock\n", "    sock.close()\n    return ('127.0.0.1', port)\n"))),
+        ("the returned socket's port", changed(A8, ('sock.bind(("127.0.0.1", port))', 'sock.bind(("127.0.0.1", 0))'))),
+        ("does not take connections", changed(A8, ("        sock.listen()\n", ""))),
     ],
     "q04_8_restart_robust": [
-        ("bound to 127.0.0.1 only", lambda: edited(A8, ('sock.bind(("127.0.0.1", port))', 'sock.bind(("", port))'))),
-        ("a port another server listens on", lambda: edited(A8, ('        sock.bind(("127.0.0.1", port))', '        try:\n            sock.bind(("127.0.0.1", port))\n        except OSError:\n            sock.bind(("127.0.0.1", 0))'))),
-        ("that error's errno", lambda: edited(A8, ("        sock.close()\n        raise", "        sock.close()\n        raise OSError('port busy')"))),
+        ("bound to 127.0.0.1 only", changed(A8, ('sock.bind(("127.0.0.1", port))', 'sock.bind(("", port))'))),
+        ("a port another server listens on", changed(A8, ('        sock.bind(("127.0.0.1", port))', '        try:\n            sock.bind(("127.0.0.1", port))\n        except OSError:\n            sock.bind(("127.0.0.1", 0))'))),
+        ("that error's errno", changed(A8, ("        sock.close()\n        raise", "        sock.close()\n        raise OSError('port busy')"))),
     ],
 }
 
@@ -116,7 +116,7 @@ def _cases():
 
 def test_every_grade_cell_has_wrong_answers_here():
     """Is every chapter-4 grade cell covered by the wrong-answer table?"""
-    assert set(grade_ids()) == set(WRONG)
+    assert set(grade_ids("ch04")) == set(WRONG)
 
 
 @pytest.mark.parametrize("grade_id, index", _cases())
@@ -400,7 +400,7 @@ def make_listener(port):
 
 def _exercise_cells(answer_id: str) -> list[str]:
     stem = answer_id.removesuffix("_answer")
-    return [g for g in grade_ids() if g == stem or g == f"{stem}_robust"]
+    return [g for g in grade_ids("ch04") if g == stem or g == f"{stem}_robust"]
 
 
 @pytest.mark.parametrize("answer_id, index", [pytest.param(a, i, id=f"{a}-{i}") for a, alts in ALTERNATIVES.items()

@@ -7,7 +7,10 @@ import tomllib
 
 import pytest
 
-from ch04tools import HIDDEN_END, HIDDEN_START, NAMES, RELEASED, ROOT, SOLUTIONS, load, meta, source
+from nbtools import HIDDEN_END, HIDDEN_START, ROOT, folders, load, source
+from nbtools import nbgrader_meta as meta
+
+SOLUTIONS, RELEASED, NAMES = folders("ch04")
 
 GRADE_ID = re.compile(r"^q04_(\d+)_[a-z][a-z0-9_]*$")
 

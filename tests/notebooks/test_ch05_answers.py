@@ -6,11 +6,9 @@ from __future__ import annotations
 
 import pytest
 
-from ch05tools import NAMES, SOLUTIONS, run_cell
-from nbtools import load, nbgrader_meta
+from cellrun import grade_ids, run
 
-GRADE_IDS = [nbgrader_meta(c)["grade_id"] for name in NAMES for c in load(SOLUTIONS / name)["cells"]
-             if c["cell_type"] == "code" and nbgrader_meta(c).get("grade")]
+GRADE_IDS = grade_ids("ch05")
 
 ALTERNATIVES = {
     "q05_1_echo_client": {
@@ -317,7 +315,7 @@ def send_file_window(host, port, data, window, timeout):
 @pytest.mark.parametrize("grade_id", GRADE_IDS)
 def test_the_instructors_answer_passes_the_whole_cell_hidden_tests_included(grade_id):
     """Does the solution in the notebook pass its grade cell, hidden tests and all?"""
-    run_cell(grade_id)
+    run(grade_id)
 
 
 def test_every_exercise_has_two_alternative_answers_here():
@@ -331,4 +329,4 @@ def test_a_correct_answer_in_another_style_passes_basic_and_robust(exercise, sty
     """Does a correct answer written another way earn the exercise's basic and robustness points?"""
     answer = ALTERNATIVES[exercise][style]
     for grade_id in (g for g in GRADE_IDS if g.removesuffix("_robust") == exercise):
-        run_cell(grade_id, answer)
+        run(grade_id, answer)

@@ -6,8 +6,9 @@ import tomllib
 
 import pytest
 
-from ch05tools import NAMES, RELEASED, SOLUTIONS
-from nbtools import ROOT, load, nbgrader_meta, source
+from nbtools import ROOT, folders, load, nbgrader_meta, source
+
+SOLUTIONS, RELEASED, NAMES = folders("ch05")
 
 GRADE_ID = re.compile(r"^q05_(\d+)_[a-z][a-z0-9_]*$")
 

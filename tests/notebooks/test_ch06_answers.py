@@ -1,12 +1,13 @@
 """Chapter 6: every check a grade cell makes catches a wrong answer nothing else there catches, and
-correct answers written in other styles pass. Cells run in this process (real sockets, real forks,
-real threads, the kernel's /proc as the oracle); the kernel runs are in test_ch06_execution.py.
+correct answers written in other styles pass. Cells run in this process (real sockets, real threads,
+the kernel's /proc as the oracle), and those that fork or count children in a fresh Python process
+(cellrun.forks), as in a kernel; the kernel runs are in test_ch06_notebooks.py.
 """
 from __future__ import annotations
 
 import pytest
 
-from ch06tools import edit, run, solution
+from cellrun import changed, forks, grade_ids, run
 
 FORK_WARNING = "ignore:This process .* is multi-threaded:DeprecationWarning"
 # Wrong answers leak sockets on purpose (the grade cell reports them); the garbage collector's
@@ -33,23 +34,23 @@ def {name}(listener, n_clients, *extra):
 
 
 def fork(*changes):
-    return lambda: edit(solution("q06_1_forking"), *changes)
+    return changed("q06_1_forking", *changes)
 
 
 def select_(*changes):
-    return lambda: edit(solution("q06_3_select"), *changes)
+    return changed("q06_3_select", *changes)
 
 
 def connect(*changes):
-    return lambda: edit(solution("q06_4_connect"), *changes)
+    return changed("q06_4_connect", *changes)
 
 
 def chat(*changes):
-    return lambda: edit(solution("q06_5_chat"), *changes)
+    return changed("q06_5_chat", *changes)
 
 
 def asyncio_(*changes):
-    return lambda: edit(solution("q06_7_asyncio"), *changes)
+    return changed("q06_7_asyncio", *changes)
 
 
 # (name, answer, grade cell that must fail, what its message must say, grade cell that must still pass)
@@ -64,7 +65,7 @@ WRONG = [
     ("reaps only at the end", fork(("    while served < n_clients:\n        reap()", "    while served < n_clients:")),
      "q06_1_forking_robust", "zombie", "q06_1_forking"),
     # exercise 2: pool
-    ("serves one client at a time", lambda: edit(solution("q06_2_pool"), ("            pool.submit(handle, conn)", "            handle(conn)")),
+    ("serves one client at a time", changed("q06_2_pool", ("            pool.submit(handle, conn)", "            handle(conn)")),
      "q06_2_pool", "at the same time", None),
     ("workers left running after return", lambda: '''
 import queue
@@ -86,12 +87,12 @@ def serve_pool(listener, n_clients, pool_size):
 ''', "q06_2_pool", "still running", None),
     ("a thread per connection, unbounded", lambda: THREADED_ECHO.format(name="serve_pool"),
      "q06_2_pool_robust", "workers were busy", "q06_2_pool"),
-    ("pool size typed in as 2", lambda: edit(solution("q06_2_pool"), ("max_workers=pool_size", "max_workers=2")),
+    ("pool size typed in as 2", changed("q06_2_pool", ("max_workers=pool_size", "max_workers=2")),
      "q06_2_pool", "at the same time", None),
     # exercise 3: selectors
     ("a thread per connection", lambda: THREADED_ECHO.format(name="serve_select"),
      "q06_3_select", "threads", None),
-    ("a process per connection", lambda: edit(solution("q06_1_forking"), ("def serve_forking(", "def serve_select(")),
+    ("a process per connection", changed("q06_1_forking", ("def serve_forking(", "def serve_select(")),
      "q06_3_select", "forked", None),
     ("iterative", lambda: """
 def serve_select(listener, n_clients):
@@ -151,9 +152,9 @@ def serve_select(listener, n_clients):
     ("keeps a departed member's socket open", chat(("                del buffers[sock]\n                sock.close()\n", "                del buffers[sock]\n")),
      "q06_5_chat_robust", "did not close", "q06_5_chat"),
     # exercise 6: models
-    ("Overlapped taken for readiness", lambda: edit(solution("q06_6_models"), ('"Overlapped": "completion"', '"Overlapped": "readiness"')),
+    ("Overlapped taken for readiness", changed("q06_6_models", ('"Overlapped": "completion"', '"Overlapped": "readiness"')),
      "q06_6_models", "Overlapped", None),
-    ("select taken for synchronous", lambda: edit(solution("q06_6_models"), ('"select": ("blocking", "asynchronous")', '"select": ("blocking", "synchronous")')),
+    ("select taken for synchronous", changed("q06_6_models", ('"select": ("blocking", "asynchronous")', '"select": ("blocking", "synchronous")')),
      "q06_6_models", "select", None),
     # exercise 7: asyncio
     ("a thread per connection via to_thread", lambda: '''
@@ -211,16 +212,13 @@ def test_a_wrong_answer_fails_exactly_the_check_made_for_it(name, answer, failin
 
     text = answer()
     with pytest.raises(ExerciseFailed) as failed:
-        run(failing, text)
+        run(failing, text, fresh=forks(failing, text))   # children of ours are not the answer's
     assert re.search(message, str(failed.value)), str(failed.value)
     if passing:
-        run(passing, text)
+        run(passing, text, fresh=forks(passing, text))
 
 
 def test_every_autograded_cell_has_a_wrong_answer_here():
     """Is every chapter-6 grade cell failed by at least one wrong answer above?"""
-    from ch06tools import NAMES, SOLUTIONS
-    from nbtools import autograded, load, nbgrader_meta
-
-    ids = {nbgrader_meta(c)["grade_id"] for n in NAMES for c in autograded(load(SOLUTIONS / n))}
+    ids = set(grade_ids("ch06"))
     assert ids == {w[2] for w in WRONG}

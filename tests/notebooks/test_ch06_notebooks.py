@@ -7,8 +7,9 @@ import tomllib
 
 import pytest
 
-from ch06tools import NAMES, RELEASED, SOLUTIONS
-from nbtools import ROOT, execute, load, nbgrader_meta, source
+from nbtools import ROOT, execute, folders, load, nbgrader_meta, source
+
+SOLUTIONS, RELEASED, NAMES = folders("ch06")
 
 GRADE_ID = re.compile(r"^q06_(\d+)_[a-z][a-z0-9]*(_robust)?$")
 

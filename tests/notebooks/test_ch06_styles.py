@@ -1,9 +1,11 @@
 """Chapter 6: correct answers written in other styles than the reference earn every point."""
 from __future__ import annotations
 
+import subprocess
+
 import pytest
 
-from ch06tools import run
+from cellrun import cells_of, forks, run
 
 pytestmark = [pytest.mark.filterwarnings("ignore:This process .* is multi-threaded:DeprecationWarning")]
 
@@ -367,19 +369,30 @@ CASES = [(exercise, style, code) for exercise, styles in STYLES.items() for styl
 @pytest.mark.parametrize("exercise, style, code", CASES, ids=[f"{e}: {s}" for e, s, _ in CASES])
 def test_a_correct_answer_in_another_style_earns_every_point(exercise, style, code):
     """Does this differently written correct answer pass the basic and the robustness cell, hidden tests included?"""
-    from ch06tools import cells_of
-
-    _, by_id = cells_of(exercise)
+    by_id = cells_of(exercise)
     for grade_id in (exercise, f"{exercise}_robust"):
         if grade_id in by_id:
-            run(grade_id, code)
+            run(grade_id, code, fresh=forks(grade_id, code))   # os.wait() must meet no child of pytest
 
 
 def test_every_exercise_has_two_other_styles():
     """Are there at least two other-style answers for every chapter-6 exercise?"""
-    from ch06tools import NAMES, SOLUTIONS
-    from nbtools import load, nbgrader_meta
+    from nbtools import folders, load, nbgrader_meta
 
-    exercises = {nbgrader_meta(c)["grade_id"][:-len("_answer")] for n in NAMES for c in load(SOLUTIONS / n)["cells"]
+    solutions, _, names = folders("ch06")
+    exercises = {nbgrader_meta(c)["grade_id"][:-len("_answer")] for n in names for c in load(solutions / n)["cells"]
                  if nbgrader_meta(c).get("solution")}
     assert exercises == set(STYLES) and all(len(s) >= 2 for s in STYLES.values())
+
+
+def test_a_fresh_run_is_unaffected_by_a_long_lived_child_of_the_pytest_process():
+    """Does the os.wait()-until-ChildProcessError style pass in a fresh run while the pytest process
+    has a long-lived child of its own (as Chromium, JupyterLab or the hub are in the full suite)?"""
+    code = STYLES["q06_1_forking"]["select() polling and a wait loop"]
+    sleeper = subprocess.Popen(["sleep", "60"])   # bounded: gone in a minute even if this test dies
+    try:
+        run("q06_1_forking", code, fresh=True)
+        assert sleeper.poll() is None, "the child of pytest ended before the run did: it proved nothing"
+    finally:
+        sleeper.kill()
+        sleeper.wait()
