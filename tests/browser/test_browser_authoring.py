@@ -55,12 +55,20 @@ def _prompt_index(cells: list[dict]) -> int:
 
 
 def test_a_source_opens_as_a_notebook_and_saving_writes_only_the_md(author_page, author_lab, scratch):
-    """Opened by a plain double-click action, is the .md a notebook, and does saving it unchanged keep its bytes?"""
+    """Opened by a plain double-click action, is the .md a notebook that stays "saved" once its kernel
+    has started, and does saving it unchanged keep its bytes?"""
     before_md = (scratch / SOURCE_MD).read_bytes()
     before_ipynb = (scratch / SOURCE_MD).with_suffix(".ipynb").read_bytes()
     open_notebook(author_page, author_lab, SOURCE_MD)  # docmanager:open with no factory: the default viewer
     kind = author_page.evaluate(f"() => {_PANEL}.constructor.name + ' ' + {_PANEL}.content.widgets.length")
     assert kind.split()[1] == str(len(_cells(before_md.decode(), scratch))), kind
+    dirty = author_page.evaluate(f"""async () => {{
+        const panel = {_PANEL};
+        await panel.sessionContext.session.kernel.info;
+        await new Promise(resolve => requestAnimationFrame(() => resolve()));
+        return panel.context.model.dirty;
+    }}""")
+    assert dirty is False, "the source shows as unsaved the moment it opens"
     author_page.evaluate(f"() => {_PANEL}.context.save()")
     assert (scratch / SOURCE_MD).read_bytes() == before_md, "an unchanged save must not rewrite the source"
     assert (scratch / SOURCE_MD).with_suffix(".ipynb").read_bytes() == before_ipynb, "jupytext paired the .md with the .ipynb"
