@@ -16,8 +16,8 @@ __all__ = ["addresses", "clients", "concurrency", "env", "eventlog", "faults", "
            "widgets"]
 
 # Machinery behind the `socklab` command and `make lab`; importable, but not part of the course API.
-_TOOLS = ("cli", "course", "grading", "hub", "kernel_hints", "lab", "lab_lifecycle", "lab_student", "lab_validate", "release",
-          "sources", "verdict", "workspace")
+_TOOLS = ("cli", "course", "grading", "hub", "kernel_hints", "lab", "lab_contents", "lab_lifecycle", "lab_student",
+          "lab_validate", "release", "sources", "verdict", "workspace")
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # editors and type checkers see the modules; at run time __getattr__ loads them

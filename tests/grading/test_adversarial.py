@@ -42,7 +42,8 @@ def _bad_answers(root: Path, escape: Path) -> dict:
             "def add(a, b):\n    return a + b")},
         "memhog": {**S, "a_add": "def add(a, b):\n    hog = []\n    for _ in range(12):\n"
                                   "        hog.append(bytes(256 << 20))\n    del hog\n    return a + b"},
-        "outflood": {**partial, "a_reverse": "import sys\nfor _ in range(100):\n    sys.stdout.write('x' * 1_000_000)\n"
+        # 8 MB: eight times the per-cell cap, small enough that printing it never nears the time limit.
+        "outflood": {**partial, "a_reverse": "import sys\nfor _ in range(8):\n    sys.stdout.write('x' * 1_000_000)\n"
                                              "def reverse(s):\n    return s[::-1]"},
         "netprobe": {**S, "a_add": (
             "import os, socket\nIFACES = sorted(n for _, n in socket.if_nameindex())\n"

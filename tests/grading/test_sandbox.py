@@ -76,7 +76,11 @@ def test_the_leak_check_sees_a_sandbox_this_process_started(tmp_path):
     """Does `sandbox_processes()` list a live sandbox of ours (so the "none left" assertions can fail), and none once it is closed?"""
     box = Sandbox(tmp_path / "work", limits=Limits(cell_timeout=20)).start()
     try:
-        assert box.proc.pid in sandbox_processes()
+        deadline = time.monotonic() + 10   # bounded polling: the child may still be between exec()s
+        while box.proc.pid not in sandbox_processes():
+            assert box.proc.poll() is None, f"the sandbox exited ({box.proc.returncode}): {box.log_path.read_text()[-2000:]}"
+            assert time.monotonic() < deadline, f"a live sandbox was never listed: {sandbox_processes()}"
+            time.sleep(0.05)
     finally:
         box.close()
     assert sandbox_processes() == []

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import shutil
+from concurrent.futures import ThreadPoolExecutor
 
 from support import REPO
 from socklab.lab import lab_command
@@ -10,6 +11,13 @@ from socklab.lab_contents import InstructorContents
 from socklab.workspace import language_info
 
 SOURCE = REPO / "solutions" / "ch03" / "03.1-what-is-a-socket.md"
+
+
+def _sync(coroutine_function, *args):
+    """Run a contents-manager coroutine to its end, on a thread of its own: the test process may
+    already have an event loop running on this one (Playwright's sync API keeps one)."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(lambda: asyncio.run(coroutine_function(*args))).result(timeout=60)
 
 
 def _manager(tmp_path) -> InstructorContents:
@@ -20,7 +28,7 @@ def _manager(tmp_path) -> InstructorContents:
 
 def test_a_source_opens_with_the_kernels_language_info(tmp_path):
     """Does a .md source open as a notebook already carrying what the kernel will report (so it is not unsaved)?"""
-    model = asyncio.run(_manager(tmp_path).get(SOURCE.name))
+    model = _sync(_manager(tmp_path).get, SOURCE.name)
     assert model["type"] == "notebook"
     assert model["content"]["metadata"]["language_info"] == language_info()
     assert any("nbgrader" in c["metadata"] for c in model["content"]["cells"])
@@ -29,9 +37,9 @@ def test_a_source_opens_with_the_kernels_language_info(tmp_path):
 def test_saving_a_source_writes_no_python_version_and_no_pair(tmp_path):
     """Does saving keep language_info out of the .md and refuse a pairing asked for in the metadata?"""
     cm = _manager(tmp_path)
-    model = asyncio.run(cm.get(SOURCE.name))
+    model = _sync(cm.get, SOURCE.name)
     model["content"]["metadata"].setdefault("jupytext", {})["formats"] = "ipynb,md:myst"
-    asyncio.run(cm.save({"type": "notebook", "format": "json", "content": model["content"]}, SOURCE.name))
+    _sync(cm.save, {"type": "notebook", "format": "json", "content": model["content"]}, SOURCE.name)
     text = (tmp_path / SOURCE.name).read_text(encoding="utf-8")
     assert "language_info" not in text and "formats:" not in text
     assert "grade_id: q03_2_call_order" in text
