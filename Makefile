@@ -49,8 +49,9 @@ INSTRUCTOR ?= instructor
 hub: install
 	$(BIN)/socklab hub --instructor $(INSTRUCTOR) --students $(STUDENTS)
 
-# Two workers (tests/conftest.py: one per test file; the browser tests together on one).
-TEST_JOBS ?= 2
+# Three workers on two cores: much of the suite waits on sockets and kernels, not the CPU
+# (tests/conftest.py: one unit per test file; the browser tests together on one worker).
+TEST_JOBS ?= 3
 test: install-test
 	$(BIN)/python -m pytest -n $(TEST_JOBS) --dist loadgroup
 

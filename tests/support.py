@@ -50,3 +50,37 @@ def copy_course(dst, source=REPO):
             shutil.copytree(source / folder, dst / folder,
                             ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
     return dst
+
+
+def ipc_kernel_prefix() -> str:
+    """A fresh, short path prefix for a kernel's IPC sockets (`KernelManager(transport="ipc", ip=...)`).
+
+    Tests start kernels from several pytest-xdist workers at once; on TCP, jupyter_client picks a
+    free port and binds it later, so two kernels can race for one port (seen: plain `nbgrader
+    autograde` failing a student). Unix sockets in a folder of this process cannot collide."""
+    global _IPC_DIR, _IPC_COUNT
+    if _IPC_DIR is None:
+        import atexit
+        import shutil
+        import tempfile
+
+        _IPC_DIR = tempfile.mkdtemp(prefix="sk-")   # short: a socket path has at most 107 bytes
+        atexit.register(shutil.rmtree, _IPC_DIR, ignore_errors=True)
+    _IPC_COUNT += 1
+    return f"{_IPC_DIR}/k{_IPC_COUNT}"
+
+
+_IPC_DIR: str | None = None
+_IPC_COUNT = 0
+
+
+def ipc_kernel_config():
+    """traitlets config for an nbclient NotebookClient that starts (and owns) an IPC kernel."""
+    from traitlets.config import Config
+
+    return Config({"KernelManager": {"transport": "ipc", "ip": ipc_kernel_prefix()}})
+
+
+def nbgrader_ipc_flags() -> list[str]:
+    """Command-line flags that make an `nbgrader` run start its kernels on IPC (see ipc_kernel_prefix)."""
+    return ["--KernelManager.transport=ipc", f"--KernelManager.ip={ipc_kernel_prefix()}"]

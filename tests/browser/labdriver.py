@@ -175,6 +175,17 @@ def open_notebook(page, server, relpath: str, *, timeout_ms: int = 60_000) -> No
     page.wait_for_function(_KERNEL_IDLE, timeout=timeout_ms)
 
 
+def unsaved_after_kernel_start(page) -> bool:
+    """Does the open notebook show as unsaved once its kernel has reported its info (the moment
+    JupyterLab copies language_info into the notebook)?"""
+    return page.evaluate(f"""async () => {{
+        const panel = {_PANEL};
+        await panel.sessionContext.session.kernel.info;
+        await new Promise(resolve => requestAnimationFrame(() => resolve()));
+        return panel.context.model.dirty;
+    }}""")
+
+
 def close_all(page) -> None:
     """Close every tab without saving and shut every kernel down (ready for the next test)."""
     page.keyboard.press("Escape")  # a dialog left open by a failed test

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from labdriver import _PANEL, REPO, assert_page_clean, open_lab, open_notebook, running_lab
+from labdriver import _PANEL, REPO, assert_page_clean, open_lab, open_notebook, running_lab, unsaved_after_kernel_start
 from support import copy_course
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -62,13 +62,7 @@ def test_a_source_opens_as_a_notebook_and_saving_writes_only_the_md(author_page,
     open_notebook(author_page, author_lab, SOURCE_MD)  # docmanager:open with no factory: the default viewer
     kind = author_page.evaluate(f"() => {_PANEL}.constructor.name + ' ' + {_PANEL}.content.widgets.length")
     assert kind.split()[1] == str(len(_cells(before_md.decode(), scratch))), kind
-    dirty = author_page.evaluate(f"""async () => {{
-        const panel = {_PANEL};
-        await panel.sessionContext.session.kernel.info;
-        await new Promise(resolve => requestAnimationFrame(() => resolve()));
-        return panel.context.model.dirty;
-    }}""")
-    assert dirty is False, "the source shows as unsaved the moment it opens"
+    assert unsaved_after_kernel_start(author_page) is False, "the source shows as unsaved the moment it opens"
     author_page.evaluate(f"() => {_PANEL}.context.save()")
     assert (scratch / SOURCE_MD).read_bytes() == before_md, "an unchanged save must not rewrite the source"
     assert (scratch / SOURCE_MD).with_suffix(".ipynb").read_bytes() == before_ipynb, "jupytext paired the .md with the .ipynb"

@@ -9,7 +9,8 @@ import urllib.error
 from pathlib import Path
 
 import pytest
-from labdriver import _PANEL, _RUN_FINISHED, assert_page_clean, open_lab, open_notebook, read_cells, watch
+from labdriver import (_PANEL, _RUN_FINISHED, assert_page_clean, open_lab, open_notebook, read_cells,
+                       unsaved_after_kernel_start, watch)
 
 pytestmark = pytest.mark.browser
 
@@ -202,13 +203,7 @@ def test_notebook_opens_without_unsaved_mark(student_page, student_lab, course):
     try:
         for relpath, expect_dirty in [(NB3, False), ("ch03/raw-release-copy.ipynb", True)]:
             open_notebook(page, student_lab, relpath)
-            dirty = page.evaluate(f"""async () => {{
-                const panel = {_PANEL};
-                await panel.sessionContext.session.kernel.info;
-                await new Promise(resolve => requestAnimationFrame(() => resolve()));
-                return panel.context.model.dirty;
-            }}""")
-            assert dirty is expect_dirty, relpath
+            assert unsaved_after_kernel_start(page) is expect_dirty, relpath
     finally:
         raw.unlink(missing_ok=True)
 

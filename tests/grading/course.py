@@ -15,6 +15,8 @@ from pathlib import Path
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
+from support import nbgrader_ipc_flags
+
 ASSIGNMENT = "fx01"
 POINTS = {"fx01-basics": {"t_add": 2, "t_reverse": 3, "t_echo": 5}, "fx01-extra": {"t_double": 2}}
 TOTAL = sum(sum(v.values()) for v in POINTS.values())
@@ -111,7 +113,8 @@ def make_course(root: Path, *, timeout: int = 5) -> Path:
 def run_nbgrader(root: Path, *args: str, timeout: float = 600) -> subprocess.CompletedProcess:
     """Run the real `nbgrader` CLI in the course root (venv bin on PATH: nbgrader calls `alembic`)."""
     env = dict(os.environ, PATH=os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", ""))
-    proc = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=root, capture_output=True,
+    flags = nbgrader_ipc_flags() if args[:1] == ("autograde",) else []
+    proc = subprocess.run([sys.executable, "-m", "nbgrader", *args, *flags], cwd=root, capture_output=True,
                           timeout=timeout, env=env, text=True)
     if proc.returncode != 0:
         raise RuntimeError(f"nbgrader {' '.join(args)} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")

@@ -14,6 +14,7 @@ from grading.conftest import sandbox_processes
 from socklab.grading import gradebook as gbk
 from socklab.grading.runner import grade
 from socklab.grading.sandbox import Limits
+from support import nbgrader_ipc_flags
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 
@@ -57,7 +58,7 @@ def test_no_cheat_scores_and_plain_nbgrader_falls_for_many(cheat_course, need_na
     # The same submissions through plain nbgrader. It refuses some (a partial credit above the
     # maximum): those earn nothing there either, so its exit status does not matter here.
     env = dict(os.environ, PATH=os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", ""))
-    subprocess.run([sys.executable, "-m", "nbgrader", "autograde", cx.ASSIGNMENT, "--force"], cwd=plain,
+    subprocess.run([sys.executable, "-m", "nbgrader", "autograde", cx.ASSIGNMENT, "--force", *nbgrader_ipc_flags()], cwd=plain,
                    capture_output=True, timeout=800, env=env)
     fell = {}
     coursedir = gbk.course_directory(gbk.load_config(plain), cx.ASSIGNMENT)

@@ -448,7 +448,8 @@ def test_hint_display_in_a_real_kernel():
         cell.metadata["nbgrader"] = {"grade": name in ("fail", "stuck", "pass", "forbidden"), "solution": False,
                                      "locked": True, "grade_id": name, "points": 2, "schema_version": 3}
         nb.cells.append(cell)
-    client = nbclient.NotebookClient(nb, timeout=20, kernel_name="python3", allow_errors=False)
+    from support import ipc_kernel_config
+    client = nbclient.NotebookClient(nb, timeout=20, kernel_name="python3", allow_errors=False, config=ipc_kernel_config())
     raised = {}
     start = time.monotonic()
     with client.setup_kernel():

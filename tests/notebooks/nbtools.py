@@ -69,6 +69,8 @@ def execute(path: pathlib.Path, *, nbgrader: str | None = None, timeout: int = 3
     import nbformat
     from nbclient import NotebookClient
 
+    from support import ipc_kernel_config
+
     nb = nbformat.read(str(path), as_version=4)
     saved = os.environ.get("NBGRADER_EXECUTION")
     if nbgrader:
@@ -77,7 +79,7 @@ def execute(path: pathlib.Path, *, nbgrader: str | None = None, timeout: int = 3
         os.environ.pop("NBGRADER_EXECUTION", None)
     t0 = time.monotonic()
     try:
-        client = NotebookClient(nb, timeout=timeout, kernel_name="python3", allow_errors=True,
+        client = NotebookClient(nb, timeout=timeout, kernel_name="python3", allow_errors=True, config=ipc_kernel_config(),
                                 resources={"metadata": {"path": str(path.parent)}})
         client.execute()
     finally:
