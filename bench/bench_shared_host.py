@@ -1,12 +1,12 @@
-"""Do the chapter-3 grade cells hold on a shared host? Every solutions notebook 20 times, 4 at once,
-in one network namespace shared with unrelated programs that keep binding and connecting.
+"""Do the grade cells of every chapter hold on a shared host? Every solutions notebook 20 times, 4 at
+once, in one network namespace shared with unrelated programs that keep binding and connecting.
 
 This is plain `nbgrader autograde` without socklab's sandbox: all kernels see the same loopback,
 and a noise process holds hundreds of TCP/UDP ports and churns ephemeral ports with short
 connections that it closes first (so thousands of ephemeral port numbers sit in TIME_WAIT). Goal: 0 failed grade cells. The namespace is private
 (`unshare -rn`) so the noise never touches the host's own loopback.
 
-    python bench/bench_shared_host.py [--runs 20] [--jobs 4]
+    python bench/bench_shared_host.py [--runs 20] [--jobs 4] [--only 04.] [--folder solutions/ch05]
 """
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-SOLUTIONS = ROOT / "solutions" / "ch03"
+SOLUTIONS = ROOT / "solutions"   # every chapter's solutions/chNN/*.ipynb
 RUNS, JOBS = 20, 4
 
 
@@ -94,7 +94,7 @@ def inside(runs: int, jobs: int, only: str = "", folder: pathlib.Path = SOLUTION
     stop_file = str(runtime / "stop")
     noise_proc = subprocess.Popen([sys.executable, __file__, "--noise", stop_file])
     try:
-        paths = sorted(folder.glob(f"{only}*.ipynb"))
+        paths = sorted(p for p in folder.glob(f"**/{only}*.ipynb") if ".ipynb_checkpoints" not in p.parts)
         work = [(p, i) for i, p in enumerate(p for _ in range(runs) for p in paths)]
         t0 = time.perf_counter()
         with ThreadPoolExecutor(max_workers=jobs) as pool:
@@ -146,7 +146,7 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=RUNS)
     parser.add_argument("--jobs", type=int, default=JOBS)
     parser.add_argument("--only", default="", help="run only the notebooks whose name starts with this, e.g. 03.3")
-    parser.add_argument("--folder", type=pathlib.Path, default=SOLUTIONS, help="where the notebooks are (default solutions/ch03)")
+    parser.add_argument("--folder", type=pathlib.Path, default=SOLUTIONS, help="where the notebooks are, searched below (default solutions/: every chapter)")
     parser.add_argument("--inside", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--noise", metavar="STOP_FILE", help=argparse.SUPPRESS)
     args = parser.parse_args()
