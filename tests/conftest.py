@@ -1,7 +1,7 @@
 """Suite-wide hooks: how `make test` splits the suite over pytest-xdist workers, and a mark on
 every process this test process starts.
 
-`make test` runs `pytest -n 3 --dist loadgroup`. Each test file is one unit of work (its module
+`make test` runs `pytest -n 2 --dist loadgroup`. Each test file is one unit of work (its module
 fixtures, e.g. a chapter graded once, are built once); every browser test is in one group, so
 one worker owns the one Chromium and the JupyterLab servers the browser fixtures share (two
 Playwright instances in one process cannot coexist, and two Chromiums would only compete).
